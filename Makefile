@@ -1,0 +1,71 @@
+# apmsock: the one entry point.  `make help` lists the targets.
+#
+# Build outputs go to build/$(VARIANT)/ so that the plain, sanitizer and
+# coverage builds never mix objects:
+#   release  -O2, the default
+#   asan     AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan     ThreadSanitizer
+#   cov      gcov instrumentation for the coverage report
+# Each top-level folder contributes its rules through its build.mk.
+
+VARIANT ?= release
+B       := build/$(VARIANT)
+REPORTS ?= reports
+# Python tools come from Debian's packages: never the pyenv python on PATH.
+PYTHON  ?= /usr/bin/python3
+PREFIX  ?= /usr/local
+
+CC      ?= gcc
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+BASE_CFLAGS := -std=gnu11 -g -pthread -fPIC $(WARN)
+CFLAGS_release := -O2
+CFLAGS_asan    := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+CFLAGS_tsan    := -O1 -fsanitize=thread
+CFLAGS_cov     := -O0 --coverage -fprofile-update=atomic
+LDFLAGS_asan   := -fsanitize=address,undefined
+LDFLAGS_tsan   := -fsanitize=thread
+LDFLAGS_cov    := --coverage
+ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS_$(VARIANT)) $(CFLAGS)
+ALL_LDFLAGS = -pthread $(LDFLAGS_$(VARIANT)) $(LDFLAGS)
+
+UV_CFLAGS    := $(shell pkg-config --cflags libuv 2>/dev/null)
+UV_LIBS      := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
+
+.DEFAULT_GOAL := all
+.PHONY: all test deps help clean sanitize tsan bench install conformance coverage
+
+all:
+
+include reference/build.mk
+-include reference/adapter/build.mk
+-include conformance/build.mk
+-include harness/build.mk
+-include harness/adapters/mono/build.mk
+
+# Every test of the project.
+test:
+
+deps:
+	./scripts/deps.sh
+
+sanitize:
+	$(MAKE) VARIANT=asan check-c
+
+tsan:
+	$(MAKE) VARIANT=tsan check-c
+
+clean:
+	rm -rf build reports/*/ reports/*.json reports/*.xml reports/*.html reports/*.png
+
+help:
+	@echo "make deps         install the Debian packages the project needs (idempotent)"
+	@echo "make              build the reference library, its adapter and the suites"
+	@echo "make test         every test of the project"
+	@echo "make conformance  run both suites against IMPL (default: reference), write reports/"
+	@echo "make sanitize     the C suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make tsan         the C suite under ThreadSanitizer"
+	@echo "make bench        benchmarks, ratios against raw sockets -> reports/bench.json"
+	@echo "make coverage     gcovr coverage of reference/ -> reports/coverage/"
+	@echo "make install PREFIX=/usr/local   library, header and pkg-config file"
