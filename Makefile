@@ -38,10 +38,11 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsu
 
 all:
 
-include reference/build.mk
+-include reference/build.mk
 -include reference/adapter/build.mk
 -include conformance/build.mk
 -include harness/build.mk
+-include harness/report/build.mk
 -include harness/adapters/mono/build.mk
 
 # Every test of the project.
