@@ -1,0 +1,286 @@
+// apmsock adapter for Mono's System.Net.Sockets.Socket: reads protocol
+// requests (harness/PROTOCOL.md) from stdin, hands each to the thread it
+// names, and lets Ops carry it out on the real Socket class.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Threading;
+
+namespace Apmsock.Mono
+{
+    static class Adapter
+    {
+        public const string Protocol = "1.0";
+
+        static Worker main;
+        static readonly Dictionary<string, Worker> threads = new Dictionary<string, Worker> ();
+        static readonly HashSet<long> seenIds = new HashSet<long> ();
+        static int quitting;
+
+        static int Main (string[] argv)
+        {
+            Output.Init ();
+            AppDomain.CurrentDomain.UnhandledException += (s, e) =>
+                Console.Error.WriteLine ("apmsock-mono-adapter: unhandled: " + e.ExceptionObject);
+            main = new Worker ("main");
+            var reader = new Thread (ReadLoop);
+            reader.IsBackground = true;
+            reader.Name = "apmsock-reader";
+            reader.Start ();
+            main.RunHere ();
+            return 0;
+        }
+
+        static void ReadLoop ()
+        {
+            var input = new StreamReader (Console.OpenStandardInput (), new UTF8Encoding (false));
+            string line;
+            try {
+                while ((line = input.ReadLine ()) != null) {
+                    if (line.Trim ().Length == 0)
+                        continue;
+                    if (Dispatch (line))
+                        return;
+                }
+            } catch (Exception e) {
+                Console.Error.WriteLine ("apmsock-mono-adapter: reading stdin: " + e);
+            }
+            // End of input is an implicit quit.
+            Quit (null);
+        }
+
+        // Parses one line and queues it; true once `quit` has been queued.
+        static bool Dispatch (string line)
+        {
+            Dictionary<string, object> req;
+            long id;
+            try {
+                req = Args.Obj (Json.Parse (line), "a request");
+            } catch (Exception e) {
+                ReplyProtocolError (null, "not a JSON object: " + e.Message);
+                return false;
+            }
+            object idv;
+            if (!req.TryGetValue ("id", out idv) || !(idv is long) || (long) idv <= 0) {
+                ReplyProtocolError (null, "\"id\" must be a positive integer");
+                return false;
+            }
+            id = (long) idv;
+            lock (seenIds) {
+                if (!seenIds.Add (id)) {
+                    ReplyProtocolError (id, "id " + id + " was already used in this session");
+                    return false;
+                }
+            }
+            string op = null;
+            Dictionary<string, object> args;
+            Worker target;
+            try {
+                op = req.ContainsKey ("op") ? req ["op"] as string : null;
+                if (op == null)
+                    throw new ProtocolError ("\"op\" must be a string");
+                object a;
+                if (!req.TryGetValue ("args", out a) || a == null)
+                    args = new Dictionary<string, object> ();
+                else
+                    args = Args.Obj (a, "\"args\"");
+                target = Target (req);
+            } catch (ProtocolError pe) {
+                ReplyProtocolError (id, pe.Message);
+                return false;
+            }
+            if (op == "quit") {
+                Quit (id);
+                return true;
+            }
+            if (!target.Post (() => Execute (id, op, args)))
+                ReplyProtocolError (id, "thread " + target.Name + " has exited");
+            return false;
+        }
+
+        static Worker Target (Dictionary<string, object> req)
+        {
+            object t;
+            if (!req.TryGetValue ("thread", out t) || t == null)
+                return main;
+            var name = t as string;
+            if (name == null)
+                throw new ProtocolError ("\"thread\" must be a string");
+            lock (threads) {
+                Worker w;
+                if (!threads.TryGetValue (name, out w))
+                    throw new ProtocolError ("unknown thread \"" + name + "\"");
+                return w;
+            }
+        }
+
+        static void Execute (long id, string op, Dictionary<string, object> args)
+        {
+            Dictionary<string, object> result;
+            try {
+                result = Run (id, op, args);
+                if (result == null)
+                    return; // replied later (thread_exit)
+            } catch (ProtocolError pe) {
+                ReplyProtocolError (id, pe.Message);
+                return;
+            } catch (Unsupported u) {
+                Output.Line (new Dictionary<string, object> { { "id", id }, { "ok", false }, { "unsupported", u.Message } });
+                return;
+            } catch (ImplFault f) {
+                Output.Line (new Dictionary<string, object> { { "id", id }, { "ok", false }, { "error", Errors.Of (f.Thrown) } });
+                return;
+            } catch (Exception e) {
+                // Not thrown by Mono's API (those are wrapped in ImplFault):
+                // a request the adapter could not make sense of.
+                Console.Error.WriteLine ("apmsock-mono-adapter: request " + id + ": " + e);
+                ReplyProtocolError (id, "adapter could not carry out the request: " + e.GetType ().Name + ": " + e.Message);
+                return;
+            }
+            Reply (id, result);
+        }
+
+        public static void Reply (long id, Dictionary<string, object> result)
+        {
+            Output.Line (new Dictionary<string, object> { { "id", id }, { "ok", true }, { "result", result } });
+        }
+
+        static void ReplyProtocolError (long? id, string why)
+        {
+            Output.Line (new Dictionary<string, object> {
+                { "id", id.HasValue ? (object) id.Value : null }, { "ok", false }, { "protocol_error", why } });
+        }
+
+        static Dictionary<string, object> Run (long id, string op, Dictionary<string, object> a)
+        {
+            switch (op) {
+            case "hello": return Hello (a);
+            case "thread_start": return ThreadStart ();
+            case "thread_exit": return ThreadExit (id, a);
+            case "trace":
+                throw new Unsupported ("Mono's Socket emits no System.Net trace records for BeginSend/BeginSendTo");
+            case "stats":
+                throw new Unsupported ("Mono exposes no allocation or context-cache counters");
+            case "policy":
+                throw new Unsupported ("Mono has no code access security: no send-permission hook to drive");
+            default:
+                return Ops.Run (op, a);
+            }
+        }
+
+        static Dictionary<string, object> Hello (Dictionary<string, object> a)
+        {
+            // Any requested version is answered with ours: the harness
+            // compares the majors and decides.
+            Args.Str (a, "protocol");
+            return new Dictionary<string, object> {
+                { "implementation", "mono-System.Net.Sockets" },
+                { "version", MonoVersion () },
+                { "protocol", Protocol },
+                { "contract", "1.0" },
+                { "capabilities", Capabilities () },
+                { "thread", main.Identity },
+            };
+        }
+
+        static List<object> Capabilities ()
+        {
+            var caps = new List<object> { "udp", "tcp", "ipv4" };
+            if (System.Net.Sockets.Socket.OSSupportsIPv6) {
+                caps.Add ("ipv6");
+                caps.Add ("dual_mode");
+            }
+            caps.AddRange (new object[] { "broadcast", "blocking", "send_buffer", "begin_connect", "begin_accept", "threads" });
+            return caps;
+        }
+
+        // Mono.Runtime is internal: its display name is the only place the
+        // runtime's own version is kept.
+        static string MonoVersion ()
+        {
+            try {
+                var t = Type.GetType ("Mono.Runtime");
+                var m = t == null ? null : t.GetMethod ("GetDisplayName",
+                    System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
+                if (m != null) {
+                    string s = (string) m.Invoke (null, null);
+                    int sp = s.IndexOf (' ');
+                    return sp > 0 ? s.Substring (0, sp) : s;
+                }
+            } catch (Exception) {
+            }
+            return Environment.Version.ToString ();
+        }
+
+        static int threadCounter;
+
+        static Dictionary<string, object> ThreadStart ()
+        {
+            var w = new Worker ("t" + Interlocked.Increment (ref threadCounter));
+            w.Start ();
+            lock (threads)
+                threads [w.Name] = w;
+            return new Dictionary<string, object> { { "thread", w.Name }, { "identity", w.Identity } };
+        }
+
+        // The reply waits for the thread to end; a helper thread does the
+        // waiting so that the requesting thread's later requests are not held
+        // up by a worker still blocked in a call.
+        static Dictionary<string, object> ThreadExit (long id, Dictionary<string, object> a)
+        {
+            string name = Args.Str (a, "thread");
+            Worker w;
+            lock (threads) {
+                if (!threads.TryGetValue (name, out w))
+                    throw new ProtocolError ("unknown thread \"" + name + "\"");
+            }
+            if (w.Thread == Thread.CurrentThread)
+                throw new ProtocolError ("a thread cannot wait for its own exit");
+            if (!w.Stop ())
+                throw new ProtocolError ("thread \"" + name + "\" was already told to exit");
+            var joiner = new Thread (() => {
+                w.Thread.Join ();
+                Reply (id, new Dictionary<string, object> ());
+            });
+            joiner.IsBackground = true;
+            joiner.Start ();
+            return null;
+        }
+
+        // quit and end of input: the main thread finishes what was queued to
+        // it, answers, closes every socket and the process exits 0.  A main
+        // thread stuck in a blocking call would never get there, so a
+        // watchdog closes the sockets (which ends such calls) and exits.
+        static void Quit (long? id)
+        {
+            if (Interlocked.Exchange (ref quitting, 1) != 0)
+                return;
+            bool posted = main.Post (() => {
+                ReplyQuit (id);
+                Ops.CloseAll ();
+                Environment.Exit (0);
+            });
+            if (!posted)
+                Environment.Exit (0);
+            var watchdog = new Thread (() => {
+                Thread.Sleep (5000);
+                Console.Error.WriteLine ("apmsock-mono-adapter: main thread busy at quit; closing sockets");
+                Ops.CloseAll ();
+                Thread.Sleep (2000);
+                ReplyQuit (id);
+                Environment.Exit (0);
+            });
+            watchdog.IsBackground = true;
+            watchdog.Start ();
+        }
+
+        static int quitReplied;
+
+        static void ReplyQuit (long? id)
+        {
+            if (id.HasValue && Interlocked.Exchange (ref quitReplied, 1) == 0)
+                Reply (id.Value, new Dictionary<string, object> ());
+        }
+    }
+}
