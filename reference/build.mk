@@ -1,0 +1,28 @@
+# reference/build.mk: the reference implementation of apmsock.h on libuv.
+# Included by the top-level Makefile ($(B), $(ALL_CFLAGS), $(UV_CFLAGS), ...).
+
+REF_INC  := reference/include
+REF_A    := $(B)/lib/libapmsock.a
+REF_SO   := $(B)/lib/libapmsock.so
+REF_SRCS := $(wildcard reference/src/*.c)
+REF_OBJS := $(REF_SRCS:reference/src/%.c=$(B)/obj/reference/%.o)
+REF_HDRS := $(REF_INC)/apmsock.h reference/src/apmsock-int.h
+REF_LIBS := $(UV_LIBS) -pthread
+REF_BENCH := $(B)/bin/apmsock-bench
+
+.PHONY: reference bench-reference install-reference
+all: reference
+reference: $(REF_A) $(REF_SO)
+
+$(B)/obj/reference/%.o: reference/src/%.c $(REF_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(UV_CFLAGS) -fvisibility=hidden -I$(REF_INC) -c $< -o $@
+
+$(REF_A): $(REF_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(REF_SO): $(REF_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(ALL_LDFLAGS) -o $@ $^ $(REF_LIBS)

@@ -1,0 +1,96 @@
+/* callback.c: the threads that run callbacks (ASYNC-02).  There are two
+ * lanes: an operation begun on lane k's thread (from inside a callback) is
+ * handed to the other lane, every other operation to lane 0, so a callback
+ * never runs on the thread that called Begin.  Completions arrive in batches;
+ * a lane is woken once per batch, and only when it sleeps. */
+#include "apmsock-int.h"
+
+typedef struct lane {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  apmsock__op_t *head, *tail;
+  bool sleeping;
+  bool stop;
+} lane_t;
+
+static lane_t lanes[2];
+static __thread int this_lane = -1;
+
+int apmsock__lane_for_caller(void) {
+  return this_lane == 0 ? 1 : 0;
+}
+
+static void *lane_main(void *arg) {
+  lane_t *l = arg;
+  this_lane = (int)(l - lanes);
+  pthread_mutex_lock(&l->mu);
+  for (;;) {
+    if (l->head == NULL) {
+      if (l->stop)
+        break;
+      l->sleeping = true;
+      pthread_cond_wait(&l->cond, &l->mu);
+      l->sleeping = false;
+      continue;
+    }
+    apmsock__op_t *op = l->head;
+    l->head = l->tail = NULL;
+    pthread_mutex_unlock(&l->mu);
+    while (op != NULL) {
+      /* Read everything first: the callback may release the result. */
+      apmsock__op_t *next = op->next;
+      apmsock_callback_t cb = op->callback;
+      apmsock_result_t r = { op->handle };
+      cb(r);
+      apmsock__op_unref(op);
+      op = next;
+    }
+    pthread_mutex_lock(&l->mu);
+  }
+  pthread_mutex_unlock(&l->mu);
+  return NULL;
+}
+
+void apmsock__lanes_start(void) {
+  for (int i = 0; i < 2; i++) {
+    lane_t *l = &lanes[i];
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cond, NULL);
+    l->head = l->tail = NULL;
+    l->sleeping = false;
+    l->stop = false;
+    pthread_create(&l->thread, NULL, lane_main, l);
+  }
+}
+
+void apmsock__lanes_stop(void) {
+  for (int i = 0; i < 2; i++) {
+    lane_t *l = &lanes[i];
+    pthread_mutex_lock(&l->mu);
+    l->stop = true;
+    pthread_cond_signal(&l->cond);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thread, NULL);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cond);
+  }
+}
+
+void apmsock__batch_flush(apmsock__batch_t *b) {
+  for (int i = 0; i < 2; i++) {
+    if (b->head[i] == NULL)
+      continue;
+    lane_t *l = &lanes[i];
+    pthread_mutex_lock(&l->mu);
+    if (l->tail != NULL)
+      l->tail->next = b->head[i];
+    else
+      l->head = b->head[i];
+    l->tail = b->tail[i];
+    if (l->sleeping)
+      pthread_cond_signal(&l->cond);
+    pthread_mutex_unlock(&l->mu);
+    b->head[i] = b->tail[i] = NULL;
+  }
+}

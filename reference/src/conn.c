@@ -1,0 +1,213 @@
+#define _GNU_SOURCE /* accept4 */
+/* conn.c: Connect/BeginConnect/EndConnect and Accept/BeginAccept/EndAccept.
+ * They follow the sends' rules for results and callbacks; the synchronous
+ * forms of a blocking socket are Begin + End. */
+#include "apmsock-int.h"
+
+#include <string.h>
+#include <unistd.h>
+
+/* Starts connecting s (locked): 0 when connected, EINPROGRESS, or an errno. */
+static int connect_now(apmsock__sock_t *s, const struct sockaddr *addr) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int e = apmsock__map_endpoint(s, addr, &ss, &len);
+  if (e != 0)
+    return e;
+  /* The destination the send policy is asked about for BeginSend (SEC-01). */
+  memcpy(&s->peer, &ss, len);
+  s->peer_len = len;
+  if (connect(s->fd, (struct sockaddr *)&ss, len) != 0)
+    e = errno;
+  s->connected = e == 0;
+  s->connecting = e == EINPROGRESS;
+  return e;
+}
+
+apmsock_kind_t apmsock_begin_connect(apmsock_socket_t h, const struct sockaddr *addr,
+                                     apmsock_callback_t callback, void *state,
+                                     apmsock_result_t *result_out, apmsock_error_t *err) {
+  *result_out = APMSOCK_NULL_RESULT;
+  apmsock_kind_t kind;
+  apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
+  if (s == NULL)
+    return kind;
+  if (addr == NULL) {
+    pthread_mutex_unlock(&s->mu);
+    return apmsock__fail(err, APMSOCK_ARGUMENT_NULL, "remoteEP");
+  }
+  apmsock__batch_t b = {0};
+  apmsock__op_t *op = apmsock__op_new(s, APMSOCK__CONNECT, callback, state);
+  apmsock__count_started();
+  int e = connect_now(s, addr);
+  if (e == EINPROGRESS) {
+    s->conn_op = op;
+    apmsock__thread_track(op);
+    apmsock__loop_kick(s);
+  } else {
+    op->completed_sync = true;
+    apmsock__op_finish(op, 0, e, &b);
+  }
+  result_out->handle = op->handle;
+  pthread_mutex_unlock(&s->mu);
+  apmsock__batch_flush(&b);
+  return apmsock__ok(err);
+}
+
+apmsock_kind_t apmsock_end_connect(apmsock_socket_t h, apmsock_result_t r,
+                                   apmsock_error_t *err) {
+  return apmsock__end(h, r, APMSOCK__CONNECT, NULL, NULL, err);
+}
+
+apmsock_kind_t apmsock_connect(apmsock_socket_t h, const struct sockaddr *addr,
+                               apmsock_error_t *err) {
+  apmsock_kind_t kind;
+  apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
+  if (s == NULL)
+    return kind;
+  if (s->blocking || s->type == SOCK_DGRAM || addr == NULL) {
+    pthread_mutex_unlock(&s->mu);
+    apmsock_result_t r;
+    kind = apmsock_begin_connect(h, addr, NULL, NULL, &r, err);
+    if (kind == APMSOCK_OK) {
+      kind = apmsock_end_connect(h, r, err);
+      apmsock_result_release(r, NULL);
+    }
+    return kind;
+  }
+  /* Non-blocking: a connect still in progress answers WouldBlock (as
+   * EINPROGRESS does in .NET); it goes on, and a later send finds it done. */
+  int e = connect_now(s, addr);
+  pthread_mutex_unlock(&s->mu);
+  if (e == EINPROGRESS)
+    return apmsock__fail_se(err, APMSOCK_SE_WOULD_BLOCK);
+  return e ? apmsock__fail_errno(err, e) : apmsock__ok(err);
+}
+
+/* The loop thread saw the fd writable: the connect finished one way or the
+ * other. */
+void apmsock__io_connect(apmsock__sock_t *s, apmsock__batch_t *b) {
+  int e = 0;
+  socklen_t len = sizeof e;
+  getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &len);
+  s->connected = e == 0;
+  s->connecting = false;
+  apmsock__op_t *op = s->conn_op;
+  s->conn_op = NULL;
+  apmsock__op_finish(op, 0, e, b);
+}
+
+static int accept_fd(apmsock__sock_t *s, struct sockaddr_storage *ss, socklen_t *len) {
+  *len = sizeof *ss;
+  return accept4(s->fd, (struct sockaddr *)ss, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+static apmsock__sock_t *adopt(apmsock__sock_t *listener, int fd,
+                              const struct sockaddr_storage *ss, socklen_t len) {
+  apmsock__sock_t *a = apmsock__sock_new(fd, listener->family, SOCK_STREAM);
+  pthread_mutex_lock(&a->mu);
+  a->connected = true;
+  a->dual_mode = listener->dual_mode;
+  memcpy(&a->peer, ss, len);
+  a->peer_len = len;
+  pthread_mutex_unlock(&a->mu);
+  return a;
+}
+
+/* Completes op with the outcome of accept4: fd, or -1 with errno. */
+static void finish_accept(apmsock__sock_t *s, apmsock__op_t *op, int fd, int e,
+                          const struct sockaddr_storage *ss, socklen_t len,
+                          apmsock__batch_t *b) {
+  if (fd >= 0)
+    op->accepted = adopt(s, fd, ss, len)->handle;
+  apmsock__op_finish(op, 0, fd >= 0 ? 0 : e, b);
+}
+
+apmsock_kind_t apmsock_begin_accept(apmsock_socket_t h, apmsock_callback_t callback,
+                                    void *state, apmsock_result_t *result_out,
+                                    apmsock_error_t *err) {
+  *result_out = APMSOCK_NULL_RESULT;
+  apmsock_kind_t kind;
+  apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
+  if (s == NULL)
+    return kind;
+  if (!s->listening) {
+    pthread_mutex_unlock(&s->mu);
+    return apmsock__fail(err, APMSOCK_INVALID_OPERATION, NULL);
+  }
+  apmsock__batch_t b = {0};
+  apmsock__op_t *op = apmsock__op_new(s, APMSOCK__ACCEPT, callback, state);
+  apmsock__count_started();
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int fd = s->aq_head == NULL ? accept_fd(s, &ss, &len) : -1;
+  int e = s->aq_head == NULL ? errno : EAGAIN;
+  if (fd < 0 && e == EAGAIN) {
+    op->next = NULL;
+    if (s->aq_tail != NULL)
+      s->aq_tail->next = op;
+    else
+      s->aq_head = op;
+    s->aq_tail = op;
+    apmsock__thread_track(op);
+    apmsock__loop_kick(s);
+  } else {
+    op->completed_sync = true;
+    finish_accept(s, op, fd, e, &ss, len, &b);
+  }
+  result_out->handle = op->handle;
+  pthread_mutex_unlock(&s->mu);
+  apmsock__batch_flush(&b);
+  return apmsock__ok(err);
+}
+
+apmsock_kind_t apmsock_end_accept(apmsock_socket_t h, apmsock_result_t r,
+                                  apmsock_socket_t *accepted, apmsock_error_t *err) {
+  uint64_t a = 0;
+  apmsock_kind_t kind = apmsock__end(h, r, APMSOCK__ACCEPT, NULL, &a, err);
+  accepted->handle = a;
+  return kind;
+}
+
+/* The loop thread saw the listener readable. */
+void apmsock__io_accepts(apmsock__sock_t *s, apmsock__batch_t *b) {
+  while (s->aq_head != NULL) {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd = accept_fd(s, &ss, &len);
+    if (fd < 0 && errno == EAGAIN)
+      return;
+    apmsock__op_t *op = s->aq_head;
+    s->aq_head = op->next;
+    if (s->aq_head == NULL)
+      s->aq_tail = NULL;
+    finish_accept(s, op, fd, errno, &ss, len, b);
+  }
+}
+
+apmsock_kind_t apmsock_accept(apmsock_socket_t h, apmsock_socket_t *accepted,
+                              apmsock_error_t *err) {
+  *accepted = APMSOCK_NULL_SOCKET;
+  apmsock_kind_t kind;
+  apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
+  if (s == NULL)
+    return kind;
+  if (s->blocking || !s->listening) {
+    pthread_mutex_unlock(&s->mu);
+    apmsock_result_t r;
+    kind = apmsock_begin_accept(h, NULL, NULL, &r, err);
+    if (kind == APMSOCK_OK) {
+      kind = apmsock_end_accept(h, r, accepted, err);
+      apmsock_result_release(r, NULL);
+    }
+    return kind;
+  }
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int fd = accept_fd(s, &ss, &len);
+  int e = errno;
+  if (fd >= 0)
+    accepted->handle = adopt(s, fd, &ss, len)->handle;
+  pthread_mutex_unlock(&s->mu);
+  return fd < 0 ? apmsock__fail_errno(err, e) : apmsock__ok(err);
+}

@@ -1,0 +1,106 @@
+/* handle.c: slot tables.  A table is a fixed array of lazily allocated
+ * chunks; an element never moves and its memory outlives every handle that
+ * names it (until apmsock_cleanup), so a stale or foreign handle is caught by
+ * comparing generations, never by touching freed memory.  Generations come
+ * from one process-wide counter, so handles stay unique across cleanup. */
+#include "apmsock-int.h"
+
+#include <stdlib.h>
+
+static _Atomic uint32_t next_gen;
+
+static char *elem_at(char *chunk, const apmsock__table_t *t, uint32_t i) {
+  return chunk + (size_t)i * t->elem_size;
+}
+
+static void add_chunk(apmsock__table_t *t) {
+  if (t->nchunks == APMSOCK__MAX_CHUNKS)
+    apmsock__fatal("too many sockets or results outstanding");
+  char *chunk = apmsock__calloc(APMSOCK__CHUNK_SLOTS, t->elem_size);
+  uint32_t base = t->nchunks * APMSOCK__CHUNK_SLOTS;
+  /* Push in reverse so the lowest index is handed out first. */
+  for (uint32_t i = APMSOCK__CHUNK_SLOTS; i-- > 0;) {
+    apmsock__slot_t *slot = (apmsock__slot_t *)elem_at(chunk, t, i);
+    slot->index = base + i;
+    slot->next_free = t->free_head;
+    t->free_head = base + i + 1;
+    t->init(slot);
+  }
+  atomic_store_explicit(&t->chunks[t->nchunks], chunk, memory_order_release);
+  t->nchunks++;
+}
+
+static apmsock__slot_t *slot_at(apmsock__table_t *t, uint32_t index) {
+  char *chunk = atomic_load_explicit(&t->chunks[index / APMSOCK__CHUNK_SLOTS],
+                                     memory_order_acquire);
+  if (chunk == NULL)
+    return NULL;
+  return (apmsock__slot_t *)elem_at(chunk, t, index % APMSOCK__CHUNK_SLOTS);
+}
+
+void *apmsock__table_alloc(apmsock__table_t *t) {
+  pthread_mutex_lock(&t->mu);
+  if (t->free_head == 0)
+    add_chunk(t);
+  apmsock__slot_t *slot = slot_at(t, t->free_head - 1);
+  t->free_head = slot->next_free;
+  pthread_mutex_unlock(&t->mu);
+  apmsock__slot_regen(slot);
+  return slot;
+}
+
+void apmsock__slot_regen(void *elem) {
+  apmsock__slot_t *slot = elem;
+  /* Never 0, which marks a free slot. */
+  uint32_t gen = atomic_fetch_add_explicit(&next_gen, 1, memory_order_relaxed) % UINT32_MAX + 1;
+  atomic_store_explicit(&slot->gen, gen, memory_order_release);
+}
+
+void apmsock__table_free(apmsock__table_t *t, void *elem) {
+  apmsock__slot_t *slot = elem;
+  atomic_store_explicit(&slot->gen, 0, memory_order_release);
+  pthread_mutex_lock(&t->mu);
+  slot->next_free = t->free_head;
+  t->free_head = slot->index + 1;
+  pthread_mutex_unlock(&t->mu);
+}
+
+uint64_t apmsock__handle(const apmsock__table_t *t, const void *elem) {
+  const apmsock__slot_t *slot = elem;
+  uint64_t gen = atomic_load_explicit(&slot->gen, memory_order_acquire);
+  return gen << 32 | (uint64_t)t->tag << 24 | (uint64_t)(slot->index + 1);
+}
+
+uint32_t apmsock__handle_gen(uint64_t handle) {
+  return (uint32_t)(handle >> 32);
+}
+
+void *apmsock__table_get(apmsock__table_t *t, uint64_t handle) {
+  uint32_t low = (uint32_t)(handle & 0xffffff);
+  if (((handle >> 24) & 0xff) != t->tag || low == 0 ||
+      low > (uint32_t)APMSOCK__MAX_CHUNKS * APMSOCK__CHUNK_SLOTS)
+    return NULL;
+  return slot_at(t, low - 1);
+}
+
+void apmsock__table_each(apmsock__table_t *t, void (*fn)(void *elem)) {
+  for (uint32_t c = 0; c < APMSOCK__MAX_CHUNKS; c++) {
+    char *chunk = atomic_load_explicit(&t->chunks[c], memory_order_acquire);
+    if (chunk == NULL)
+      break;
+    for (uint32_t i = 0; i < APMSOCK__CHUNK_SLOTS; i++)
+      fn(elem_at(chunk, t, i));
+  }
+}
+
+void apmsock__table_destroy(apmsock__table_t *t) {
+  for (uint32_t c = 0; c < t->nchunks; c++) {
+    char *chunk = t->chunks[c];
+    for (uint32_t i = 0; i < APMSOCK__CHUNK_SLOTS; i++)
+      t->fini(elem_at(chunk, t, i));
+    atomic_store(&t->chunks[c], NULL);
+    free(chunk);
+  }
+  t->nchunks = 0;
+  t->free_head = 0;
+}

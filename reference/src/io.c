@@ -1,0 +1,48 @@
+/* io.c: moving a send's bytes.  The same routine runs inline in Begin and on
+ * the loop thread when the fd becomes writable; s->mu is held. */
+#include "apmsock-int.h"
+
+/* 0 once the op has sent all it will (a datagram, or every byte of a stream
+ * send: CONN-11), EAGAIN when the fd is full (op->done says how far it got),
+ * or the errno of the failure. */
+int apmsock__try_send(apmsock__sock_t *s, apmsock__op_t *op) {
+  for (;;) {
+    ssize_t n = op->has_dest
+                    ? sendto(s->fd, op->buf + op->done, (size_t)(op->size - op->done),
+                             op->msg_flags, (const struct sockaddr *)&op->dest, op->dest_len)
+                    : send(s->fd, op->buf + op->done, (size_t)(op->size - op->done),
+                           op->msg_flags);
+    if (n < 0)
+      return errno;
+    op->done += (int32_t)n;
+    if (s->type == SOCK_DGRAM || op->done == op->size)
+      return 0;
+  }
+}
+
+void apmsock__queue_send(apmsock__sock_t *s, apmsock__op_t *op) {
+  op->next = NULL;
+  bool was_empty = s->sq_head == NULL;
+  if (was_empty)
+    s->sq_head = op;
+  else
+    s->sq_tail->next = op;
+  s->sq_tail = op;
+  apmsock__thread_track(op);
+  if (was_empty)
+    apmsock__loop_kick(s);
+}
+
+/* The loop thread saw the fd writable: send in queue order until it fills. */
+void apmsock__io_sends(apmsock__sock_t *s, apmsock__batch_t *b) {
+  apmsock__op_t *op;
+  while ((op = s->sq_head) != NULL) {
+    int e = apmsock__try_send(s, op);
+    if (e == EAGAIN)
+      return;
+    s->sq_head = op->next;
+    if (s->sq_head == NULL)
+      s->sq_tail = NULL;
+    apmsock__op_finish(op, op->done, e, b);
+  }
+}
