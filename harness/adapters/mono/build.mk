@@ -32,3 +32,10 @@ mono-adapter:
 check-mono-adapter:
 	@echo "note: mcs not found: check-mono-adapter skipped (install mono-mcs and mono-runtime)"
 endif
+
+# What Mono does, clause by clause (evidence for the findings in README.md);
+# prints observations, judges nothing.  FLAGS-01 needs root (unshare -n).
+.PHONY: probe-mono-adapter
+probe-mono-adapter: mono-adapter
+	$(PYTHON) $(MONO_DIR)/tests/probe.py --adapter "$(MONO) $(MONO_ADAPTER)"
+	$(PYTHON) $(MONO_DIR)/tests/probe.py --netns -k FLAGS_01 --adapter "$(MONO) $(MONO_ADAPTER)"

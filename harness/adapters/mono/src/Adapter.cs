@@ -63,7 +63,9 @@ namespace Apmsock.Mono
             }
             object idv;
             if (!req.TryGetValue ("id", out idv) || !(idv is long) || (long) idv <= 0) {
-                ReplyProtocolError (null, "\"id\" must be a positive integer");
+                // Echo the id only when it is an integer: a made-up one
+                // would be a reply to an unknown id.
+                ReplyProtocolError (idv is long ? (long?) (long) idv : null, "\"id\" must be a positive integer");
                 return false;
             }
             id = (long) idv;
