@@ -1,0 +1,209 @@
+"""Command line of the report step. Exit codes follow SPEC section 4:
+0 match, 1 regression, 2 only unexpected passes, 3 harness error (broken input), 4 usage."""
+
+import argparse
+import glob
+import os
+import re
+import sys
+
+from . import ReportError, checkxml, gate, junit, runfiles
+from . import html_clauses, html_compare, html_evidence, html_findings, html_index
+from .catalogue import Baseline, Catalogue
+from .compare import compare, summary_text, text as compare_text
+from .model import Matrix
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        sys.stderr.write("apm-report: usage error: %s\n" % message)
+        sys.exit(gate.EXIT_USAGE)
+
+
+def _catalogue(path, runs):
+    if path and os.path.exists(path):
+        cat = Catalogue.load(path)
+    else:
+        if path:
+            sys.stderr.write("apm-report: warning: %s not found; clauses listed without sentences\n" % path)
+        cat = Catalogue.from_runs(runs)
+    missing = cat.add_uncatalogued(runs)
+    if missing:
+        sys.stderr.write("apm-report: warning: runs cite clauses missing from the catalogue: %s\n"
+                         % ", ".join(missing))
+    return cat
+
+
+def contract_version(header="reference/include/apmsock.h"):
+    try:
+        with open(header, encoding="utf-8") as f:
+            m = re.search(r'#define\s+APMSOCK_CONTRACT_VERSION\s+"([^"]+)"', f.read())
+            return m.group(1) if m else None
+    except OSError:
+        return None
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def cmd_convert_check(a):
+    paths = []
+    for p in a.xml:
+        hits = sorted(glob.glob(p))
+        if not hits:
+            raise ReportError("%s: no such Check XML file (did the C suite run?)" % p)
+        paths += hits
+    if len(paths) > 1:
+        foreign = [p for p in paths if checkxml.is_junit(p)]
+        if foreign and len(foreign) < len(paths):
+            sys.stderr.write("apm-report: skipping JUnit (not Check) files: %s\n" % ", ".join(foreign))
+            paths = [p for p in paths if p not in foreign]
+    cat = Catalogue.load(a.catalogue) if a.catalogue and os.path.exists(a.catalogue) else None
+    run = checkxml.convert(paths, a.impl, a.name, a.version, cat,
+                           contract_version=contract_version(a.header))
+    if a.library:
+        run["implementation"]["library"] = a.library
+    bl = Baseline.load(a.baseline) if a.baseline else Baseline([], None)
+    code = gate.evaluate(run, bl)
+    runfiles.validate_run(run, a.out)
+    runfiles.write_json(a.out, run)
+    g = run["gate"]
+    print("apm-report: %s: %d case(s), gate %s%s" % (a.out, len(run["cases"]), g["status"],
+          "".join("\n  %s: expected %s, got %s" % (d["case_id"], d["expected"], d["actual"])
+                  for d in g["differences"])))
+    return code
+
+
+def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path=None,
+                  reference="reference", generated=None, header="reference/include/apmsock.h"):
+    runs = runfiles.load_runs(os.path.join(reports, "runs"))
+    cat = _catalogue(catalogue_path, runs)
+    doc = runfiles.merge(runs, cat, contract_version=contract_version(header), generated=generated)
+    runfiles.write_json(os.path.join(reports, "results.json"), doc)
+    baselines = {}
+    for r in doc["runs"]:
+        impl = r["implementation"]["id"]
+        if impl not in baselines:
+            baselines[impl] = (Baseline.load(os.path.join(baselines_dir, impl + ".yaml"))
+                               if baselines_dir else Baseline([], None))
+    jpaths = []
+    for r in doc["runs"]:
+        path, what = junit.ensure(r, os.path.join(reports, "junit"))
+        if what != "kept" and r["suite"] == "harness":
+            sys.stderr.write("apm-report: %s: %s\n" % (path, what))
+        jpaths.append(path)
+    junit.check(jpaths)
+    m = Matrix(doc, cat, reference)
+    for r in doc["runs"]:
+        _write(os.path.join(reports, "evidence", runfiles.run_stem(r) + ".html"),
+               html_evidence.render(r, cat, baselines.get(r["implementation"]["id"])))
+    _write(os.path.join(reports, "clauses.html"), html_clauses.render(cat))
+    _write(os.path.join(reports, "findings.html"), html_findings.render(m, baselines))
+    comp = None
+    if compare_path:
+        old = runfiles.load_json(compare_path)
+        runfiles.validate_results(old, compare_path)
+        res = compare(old, doc)
+        _write(os.path.join(reports, "compare.html"),
+               html_compare.render(res, compare_path, old["generated"], doc["generated"]))
+        comp = {"old": compare_path, "text": summary_text(res), "result": res}
+    _write(os.path.join(reports, "index.html"), html_index.render(m, comp, reports))
+    return doc, m, comp
+
+
+def cmd_build(a):
+    doc, m, comp = build_reports(a.reports, a.catalogue, a.baselines, a.compare, a.reference)
+    print("apm-report: %s/index.html: %d run(s), %d implementation(s), %d clause(s)"
+          % (a.reports, len(doc["runs"]), len(m.impls), len(m.catalogue.clauses)))
+    if comp:
+        print(compare_text(comp["result"], a.compare))
+    return 0
+
+
+def cmd_compare(a):
+    old, new = runfiles.load_json(a.old), runfiles.load_json(a.new)
+    runfiles.validate_results(old, a.old)
+    runfiles.validate_results(new, a.new)
+    print(compare_text(compare(old, new), a.old))
+    return 0
+
+
+def cmd_validate(a):
+    for p in a.files:
+        if p.endswith(".xml"):
+            junit.check([p])
+        else:
+            doc = runfiles.load_json(p)
+            if "runs" in doc:
+                runfiles.validate_results(doc, p)
+            else:
+                runfiles.validate_run(doc, p)
+        print("apm-report: %s: valid" % p)
+    return 0
+
+
+MEANING = {0: "match", 1: "regression", 2: "only unexpected passes", 3: "harness error", 4: "usage error"}
+
+
+def cmd_combine(a):
+    steps = {}
+    for tok in a.steps:
+        name, _, code = tok.rpartition("=")
+        try:
+            steps[name or "step%d" % (len(steps) + 1)] = int(code)
+        except ValueError:
+            raise ReportError("combine: %r is not NAME=CODE" % tok)
+    code = gate.combine(steps.values())
+    if a.write:
+        runfiles.write_json(a.write, {"implementation": a.impl, "exit": code, "meaning": MEANING[code],
+                                      "steps": steps, "generated": runfiles.now_utc()})
+    print("gate%s: exit %d (%s); steps: %s" % (" for " + a.impl if a.impl else "", code, MEANING[code],
+                                              ", ".join("%s=%d" % kv for kv in steps.items()) or "none"))
+    return code
+
+
+def main(argv=None):
+    p = _Parser(prog="apm-report", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    c = sub.add_parser("convert-check", help="Check XML of the C suite -> a run file, gated on the baseline")
+    c.add_argument("xml", nargs="+", help="Check XML file(s) or globs")
+    c.add_argument("--impl", required=True)
+    c.add_argument("--name")
+    c.add_argument("--version")
+    c.add_argument("--library", help="the library the suite was linked against (for the reproducer)")
+    c.add_argument("--out", required=True)
+    c.add_argument("--catalogue", default="fixtures/clauses.yaml")
+    c.add_argument("--baseline")
+    c.add_argument("--header", default="reference/include/apmsock.h")
+    c.set_defaults(fn=cmd_convert_check)
+    b = sub.add_parser("build", help="reports/runs/*.json -> results.json, JUnit, HTML")
+    b.add_argument("--reports", default="reports")
+    b.add_argument("--catalogue", default="fixtures/clauses.yaml")
+    b.add_argument("--baselines", default="fixtures/baselines")
+    b.add_argument("--compare", metavar="OLD_RESULTS_JSON")
+    b.add_argument("--reference", default="reference")
+    b.set_defaults(fn=cmd_build)
+    k = sub.add_parser("compare", help="old results.json vs new: new failures, new passes, changed modes")
+    k.add_argument("old")
+    k.add_argument("new")
+    k.set_defaults(fn=cmd_compare)
+    v = sub.add_parser("validate", help="check run files, results.json (schema) or JUnit XML (XSD)")
+    v.add_argument("files", nargs="+")
+    v.set_defaults(fn=cmd_validate)
+    g = sub.add_parser("combine", help="one exit code for several steps' exit codes")
+    g.add_argument("steps", nargs="*", help="NAME=CODE per step (or bare codes)")
+    g.add_argument("--write", metavar="GATE_JSON")
+    g.add_argument("--impl")
+    g.set_defaults(fn=cmd_combine)
+    a = p.parse_args(argv)
+    try:
+        return a.fn(a)
+    except ReportError as e:
+        sys.stderr.write("apm-report: error: %s\n" % e)
+        return gate.EXIT_HARNESS

@@ -1,0 +1,162 @@
+"""Read, check and merge run files (reports/runs/<impl>-<suite>-<profile>.json)."""
+
+import datetime
+import glob
+import json
+import os
+
+import jsonschema
+
+from . import SCHEMA_VERSION, ReportError
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCHEMA_PATH = os.path.join(HERE, "results.schema.json")
+
+_schema_cache = {}
+
+
+def schema():
+    if "root" not in _schema_cache:
+        with open(SCHEMA_PATH, encoding="utf-8") as f:
+            _schema_cache["root"] = json.load(f)
+    return _schema_cache["root"]
+
+
+def _validator(ref):
+    root = schema()
+    sub = {"$schema": root["$schema"], "$defs": root["$defs"], "$ref": ref}
+    return jsonschema.Draft202012Validator(root if ref == "#" else sub)
+
+
+def _errors(doc, ref):
+    errs = sorted(_validator(ref).iter_errors(doc), key=lambda e: list(e.absolute_path))
+    out = []
+    for e in errs[:10]:
+        where = "/".join(str(p) for p in e.absolute_path) or "(top)"
+        out.append("  at %s: %s" % (where, e.message))
+    if len(errs) > 10:
+        out.append("  ... and %d more" % (len(errs) - 10))
+    return out
+
+
+def validate_run(run, source="run"):
+    errs = _errors(run, "#/$defs/run")
+    if errs:
+        raise ReportError("%s: not a valid run file (harness/report/results.schema.json):\n%s"
+                          % (source, "\n".join(errs)))
+    seen = set()
+    for c in run["cases"]:
+        if c["case_id"] in seen:
+            raise ReportError("%s: case_id %r appears twice; case ids are unique in a run"
+                              % (source, c["case_id"]))
+        seen.add(c["case_id"])
+
+
+def validate_results(doc, source="results.json"):
+    errs = _errors(doc, "#")
+    if errs:
+        raise ReportError("%s: not valid against harness/report/results.schema.json:\n%s"
+                          % (source, "\n".join(errs)))
+    for r in doc["runs"]:
+        validate_run(r, source)
+
+
+def load_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as e:
+        raise ReportError("%s: cannot read: %s" % (path, e.strerror))
+    except json.JSONDecodeError as e:
+        raise ReportError("%s: not JSON: %s (line %d column %d)" % (path, e.msg, e.lineno, e.colno))
+    except UnicodeDecodeError as e:
+        raise ReportError("%s: not UTF-8: %s" % (path, e))
+
+
+def load_run(path):
+    run = load_json(path)
+    validate_run(run, path)
+    return run
+
+
+def run_key(run):
+    return (run["implementation"]["id"], run["suite"], run["profile"])
+
+
+def run_stem(run):
+    """The file stem a run is known by everywhere: <impl>-<suite>-<profile>."""
+    return "%s-%s-%s" % run_key(run)
+
+
+def _impl_order(impl_id, reference):
+    return (0 if impl_id == reference else 1, impl_id)
+
+
+def sort_runs(runs, reference="reference"):
+    suites = {"c": 0, "harness": 1}
+    profiles = {"documented": 0, "portable": 1}
+    return sorted(runs, key=lambda r: (_impl_order(r["implementation"]["id"], reference),
+                                       suites[r["suite"]], profiles[r["profile"]]))
+
+
+def load_runs(runs_dir):
+    """Every *.json in runs_dir; a broken file is an error, never silently skipped."""
+    paths = sorted(glob.glob(os.path.join(runs_dir, "*.json")))
+    runs = []
+    keys = {}
+    for p in paths:
+        r = load_run(p)
+        k = run_key(r)
+        if k in keys:
+            raise ReportError("%s and %s are the same run (%s); remove one"
+                              % (keys[k], p, "-".join(k)))
+        keys[k] = p
+        runs.append(r)
+    return runs
+
+
+def now_utc():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def merge(runs, catalogue=None, suite_version=None, contract_version=None, generated=None):
+    """The reports/results.json document: every run, levels filled in from the catalogue."""
+    runs = [json.loads(json.dumps(r)) for r in runs]  # never modify the caller's data
+    # The C suite knows only the id it was given; the adapter's hello knows name and version.
+    known = {}
+    for r in runs:
+        impl = r["implementation"]
+        if impl.get("name") and impl.get("name") != impl["id"]:
+            known.setdefault(impl["id"], impl)
+    for r in runs:
+        impl, k = r["implementation"], known.get(r["implementation"]["id"])
+        if k is not None:
+            for f in ("name", "version"):
+                if not impl.get(f) or impl.get(f) == impl["id"]:
+                    impl[f] = k.get(f)
+    for r in runs:
+        for c in r["cases"]:
+            if not c.get("level") and catalogue and c["clause"] in catalogue.clauses:
+                c["level"] = catalogue.clauses[c["clause"]]["level"]
+    sv = suite_version or _first(runs, "suite_version") or "unknown"
+    cv = contract_version or _first(runs, "contract_version") or "unknown"
+    doc = {"schema_version": SCHEMA_VERSION, "suite_version": sv, "contract_version": cv,
+           "generated": generated or now_utc(), "runs": sort_runs(runs)}
+    validate_results(doc)
+    return doc
+
+
+def _first(runs, key):
+    for r in runs:
+        if r.get(key):
+            return r[key]
+    return None
+
+
+def write_json(path, doc):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, path)

@@ -1,0 +1,96 @@
+"""Merging run files into results.json; the exit-code arithmetic of the gate."""
+import json
+import os
+import shutil
+
+import pytest
+
+from apmreport import ReportError, gate, runfiles
+from apmreport.catalogue import Baseline, Catalogue
+from conftest import DATA, build, cli
+
+
+def test_merge_keeps_every_run_sorted_reference_first(reports):
+    runs = runfiles.load_runs(str(reports / "runs"))
+    doc = runfiles.merge(runs, Catalogue.load(os.path.join(DATA, "clauses.yaml")), contract_version="1.0")
+    keys = [runfiles.run_key(r) for r in doc["runs"]]
+    assert keys == [("reference", "harness", "documented"), ("reference", "harness", "portable"),
+                    ("mono", "harness", "documented"), ("mono", "harness", "portable")]
+    assert doc["contract_version"] == "1.0"
+    assert sum(len(r["cases"]) for r in doc["runs"]) == 48
+
+
+def test_merge_fills_level_and_name_from_other_sources(reports, tmp_path):
+    run = json.loads((reports / "runs" / "reference-harness-documented.json").read_text())
+    c_run = {"suite": "c", "implementation": {"id": "reference", "name": "reference", "version": None},
+             "profile": "documented", "cases": [{"case_id": "ASYNC-07[x]", "clause": "ASYNC-07", "verdict": "PASS"}]}
+    doc = runfiles.merge([run, c_run], Catalogue.load(os.path.join(DATA, "clauses.yaml")))
+    c = [r for r in doc["runs"] if r["suite"] == "c"][0]
+    assert c["cases"][0]["level"] == "INFO"
+    assert c["implementation"]["name"] == "apmsock-reference"
+    assert c["implementation"]["version"] == "0.1.0"
+    assert "level" not in c_run["cases"][0]  # the caller's data is left alone
+
+
+def test_two_files_for_one_run_are_an_error(reports):
+    shutil.copy(reports / "runs" / "mono-harness-portable.json", reports / "runs" / "zz-copy.json")
+    with pytest.raises(ReportError, match="are the same run"):
+        runfiles.load_runs(str(reports / "runs"))
+
+
+def test_a_broken_run_file_fails_the_build_with_exit_3_and_says_which(reports):
+    shutil.copy(os.path.join(DATA, "broken", "truncated.json"), reports / "runs" / "broken-harness-documented.json")
+    rc, out, err = build(reports)
+    assert rc == 3
+    assert "broken-harness-documented.json: not JSON" in err
+    assert not (reports / "results.json").exists()  # nothing half-written
+
+
+def test_no_run_at_all_still_renders(tmp_path):
+    r = tmp_path / "reports"
+    (r / "runs").mkdir(parents=True)
+    rc, out, err = build(r)
+    assert rc == 0, err
+    assert "No run file" in (r / "index.html").read_text()
+
+
+@pytest.mark.parametrize("codes, want", [
+    ([], 0), ([0, 0], 0), ([0, 2], 2), ([2, 1], 1), ([1, 3], 3), ([3, 4, 1], 4), ([0, 139], 3),
+])
+def test_combine(codes, want):
+    assert gate.combine(codes) == want
+
+
+def test_cli_combine_writes_gate_json(tmp_path):
+    rc, out, err = cli("combine", "c-suite=0", "harness-documented=2", "report=0", "--impl", "mono",
+                       "--write", tmp_path / "gate.json")
+    assert rc == 2
+    g = json.loads((tmp_path / "gate.json").read_text())
+    assert g["exit"] == 2 and g["meaning"] == "only unexpected passes" and g["steps"]["harness-documented"] == 2
+
+
+def test_usage_error_is_exit_4():
+    rc, out, err = cli("build", "--no-such-flag")
+    assert rc == 4 and "usage error" in err
+
+
+def test_baseline_formats(tmp_path):
+    p = tmp_path / "b.yaml"
+    p.write_text("CONN-07[x]: {verdict: FAIL, mode: assertion, reason: r}\n")
+    b = Baseline.load(str(p))
+    assert b.lookup("harness", "documented", {"case_id": "CONN-07[x]", "clause": "CONN-07"})["reason"] == "r"
+    p.write_text("expected: [{verdict: FAIL}]\n")
+    with pytest.raises(ReportError, match="names no case_id or clause"):
+        Baseline.load(str(p))
+    p.write_text("expected: [\n")
+    with pytest.raises(ReportError, match="not YAML"):
+        Baseline.load(str(p))
+    assert Baseline.load(str(tmp_path / "absent.yaml")).entries == []
+
+
+def test_baseline_suite_and_profile_scoping():
+    b = Baseline([{"clause": "CONN-07", "suite": "harness", "profile": "portable", "verdict": "FAIL"}], "b")
+    case = {"case_id": "CONN-07[x]", "clause": "CONN-07"}
+    assert b.lookup("harness", "portable", case) is not None
+    assert b.lookup("harness", "documented", case) is None
+    assert b.lookup("c", "portable", case) is None
