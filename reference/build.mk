@@ -26,3 +26,13 @@ $(REF_A): $(REF_OBJS)
 $(REF_SO): $(REF_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(ALL_LDFLAGS) -o $@ $^ $(REF_LIBS)
+
+# `make bench`: the reference against raw sockets in the same run.
+bench: bench-reference
+bench-reference: $(REF_BENCH)
+	@mkdir -p $(REPORTS)
+	$(REF_BENCH) $(REPORTS)/bench.json
+
+$(REF_BENCH): reference/bench/bench.c $(REF_A) $(REF_INC)/apmsock.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(REF_INC) $< -o $@ $(ALL_LDFLAGS) $(REF_A) $(REF_LIBS)

@@ -45,6 +45,8 @@ typedef struct apmsock__table {
 void *apmsock__table_alloc(apmsock__table_t *t);
 void *apmsock__table_get(apmsock__table_t *t, uint64_t handle);
 void apmsock__table_free(apmsock__table_t *t, void *elem);
+void apmsock__table_take(apmsock__table_t *t, void **elems, unsigned n);
+void apmsock__table_give(apmsock__table_t *t, void **elems, unsigned n);
 void apmsock__slot_regen(void *elem);
 void apmsock__table_destroy(apmsock__table_t *t);
 void apmsock__table_each(apmsock__table_t *t, void (*fn)(void *elem));
@@ -110,8 +112,11 @@ struct apmsock__sock {
   bool blocking;                    /* the .NET flag; the fd is always O_NONBLOCK */
   bool dual_mode;
   bool connected, connecting, listening;
+  bool bound;                       /* has a local address (explicit or not) */
+  bool implicit_bound;              /* bound by a BeginSendTo (CONN-07) */
   socklen_t peer_len;
-  struct sockaddr_storage peer;
+  struct sockaddr_storage peer;     /* the connected peer, or the first
+                                       destination of an implicit bind */
   apmsock__op_t *sq_head, *sq_tail; /* sends waiting for POLLOUT, in Begin order */
   apmsock__op_t *conn_op;
   apmsock__op_t *aq_head, *aq_tail;

@@ -21,6 +21,8 @@ static int connect_now(apmsock__sock_t *s, const struct sockaddr *addr) {
     e = errno;
   s->connected = e == 0;
   s->connecting = e == EINPROGRESS;
+  s->bound |= e == 0 || e == EINPROGRESS;
+  s->implicit_bound = false;
   return e;
 }
 
@@ -106,7 +108,7 @@ static apmsock__sock_t *adopt(apmsock__sock_t *listener, int fd,
                               const struct sockaddr_storage *ss, socklen_t len) {
   apmsock__sock_t *a = apmsock__sock_new(fd, listener->family, SOCK_STREAM);
   pthread_mutex_lock(&a->mu);
-  a->connected = true;
+  a->connected = a->bound = true;
   a->dual_mode = listener->dual_mode;
   memcpy(&a->peer, ss, len);
   a->peer_len = len;

@@ -38,15 +38,36 @@ static apmsock__slot_t *slot_at(apmsock__table_t *t, uint32_t index) {
   return (apmsock__slot_t *)elem_at(chunk, t, index % APMSOCK__CHUNK_SLOTS);
 }
 
-void *apmsock__table_alloc(apmsock__table_t *t) {
+/* Takes n free elements under one lock; they still need a generation. */
+void apmsock__table_take(apmsock__table_t *t, void **elems, unsigned n) {
   pthread_mutex_lock(&t->mu);
-  if (t->free_head == 0)
-    add_chunk(t);
-  apmsock__slot_t *slot = slot_at(t, t->free_head - 1);
-  t->free_head = slot->next_free;
+  for (unsigned i = 0; i < n; i++) {
+    if (t->free_head == 0)
+      add_chunk(t);
+    apmsock__slot_t *slot = slot_at(t, t->free_head - 1);
+    t->free_head = slot->next_free;
+    elems[i] = slot;
+  }
   pthread_mutex_unlock(&t->mu);
-  apmsock__slot_regen(slot);
-  return slot;
+}
+
+/* Gives n elements back under one lock. */
+void apmsock__table_give(apmsock__table_t *t, void **elems, unsigned n) {
+  pthread_mutex_lock(&t->mu);
+  for (unsigned i = 0; i < n; i++) {
+    apmsock__slot_t *slot = elems[i];
+    atomic_store_explicit(&slot->gen, 0, memory_order_release);
+    slot->next_free = t->free_head;
+    t->free_head = slot->index + 1;
+  }
+  pthread_mutex_unlock(&t->mu);
+}
+
+void *apmsock__table_alloc(apmsock__table_t *t) {
+  void *elem;
+  apmsock__table_take(t, &elem, 1);
+  apmsock__slot_regen(elem);
+  return elem;
 }
 
 void apmsock__slot_regen(void *elem) {
@@ -57,12 +78,7 @@ void apmsock__slot_regen(void *elem) {
 }
 
 void apmsock__table_free(apmsock__table_t *t, void *elem) {
-  apmsock__slot_t *slot = elem;
-  atomic_store_explicit(&slot->gen, 0, memory_order_release);
-  pthread_mutex_lock(&t->mu);
-  slot->next_free = t->free_head;
-  t->free_head = slot->index + 1;
-  pthread_mutex_unlock(&t->mu);
+  apmsock__table_give(t, &elem, 1);
 }
 
 uint64_t apmsock__handle(const apmsock__table_t *t, const void *elem) {

@@ -30,45 +30,55 @@ apmsock__table_t apmsock__results = {
 };
 
 #define CACHE_MAX 64
+#define CACHE_MOVE 32   /* records moved to or from the table at once */
 
 /* Free records this thread may reuse without the table lock.  A record in
- * the cache has generation 0, so its old handles are already dead. */
+ * the cache has generation 0, so its old handles are already dead.  Records
+ * freed on one thread (a lane, after a callback) and allocated on another
+ * (the one calling Begin) travel through the table CACHE_MOVE at a time, so
+ * the table lock is taken once per batch, not per operation. */
 static __thread struct {
   uint64_t epoch;
   unsigned n;
-  apmsock__op_t *ops[CACHE_MAX];
+  void *ops[CACHE_MAX];
 } cache;
 
-static apmsock__op_t *op_alloc(void) {
-  if (cache.epoch == apmsock__epoch() && cache.n > 0) {
-    apmsock__op_t *op = cache.ops[--cache.n];
-    apmsock__slot_regen(op);
-    return op;
-  }
-  return apmsock__table_alloc(&apmsock__results);
-}
-
-static void op_free(apmsock__op_t *op) {
+static void cache_check(void) {
   uint64_t epoch = apmsock__epoch();
   if (cache.epoch != epoch) {
     cache.epoch = epoch;
     cache.n = 0;
     apmsock__thread_register();
   }
-  if (cache.n < CACHE_MAX) {
-    atomic_store_explicit(&op->slot.gen, 0, memory_order_release);
-    cache.ops[cache.n++] = op;
-    return;
+}
+
+static apmsock__op_t *op_alloc(void) {
+  cache_check();
+  if (cache.n == 0) {
+    apmsock__table_take(&apmsock__results, cache.ops, CACHE_MOVE);
+    cache.n = CACHE_MOVE;
   }
-  apmsock__table_free(&apmsock__results, op);
+  apmsock__op_t *op = cache.ops[--cache.n];
+  apmsock__slot_regen(op);
+  return op;
+}
+
+static void op_free(apmsock__op_t *op) {
+  cache_check();
+  atomic_store_explicit(&op->slot.gen, 0, memory_order_release);
+  if (cache.n == CACHE_MAX) {
+    cache.n -= CACHE_MOVE;
+    apmsock__table_give(&apmsock__results, cache.ops + cache.n, CACHE_MOVE);
+  }
+  cache.ops[cache.n++] = op;
 }
 
 /* Thread exit: give the cached records back to the table. */
 void apmsock__op_cache_flush(void) {
   if (cache.epoch != apmsock__epoch())
     return;
-  while (cache.n > 0)
-    apmsock__table_free(&apmsock__results, cache.ops[--cache.n]);
+  apmsock__table_give(&apmsock__results, cache.ops, cache.n);
+  cache.n = 0;
 }
 
 apmsock__op_t *apmsock__op_new(apmsock__sock_t *s, int method, apmsock_callback_t cb,

@@ -59,6 +59,13 @@ static apmsock_kind_t check_state(apmsock__sock_t *s, int32_t flags, int method,
     if (e != 0)
       return apmsock__fail_errno(err, e);
     op->has_dest = true;
+    if (!s->bound) {
+      /* The kernel binds the wildcard; LocalEndPoint reports the source
+       * address the route to this destination uses (CONN-07). */
+      s->bound = s->implicit_bound = true;
+      memcpy(&s->peer, &op->dest, op->dest_len);
+      s->peer_len = op->dest_len;
+    }
   }
   if (!apmsock__policy_allows((const struct sockaddr *)&op->dest))
     return apmsock__fail(err, APMSOCK_SECURITY, NULL);

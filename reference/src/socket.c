@@ -58,6 +58,7 @@ apmsock__sock_t *apmsock__sock_new(int fd, int family, int type) {
   s->blocking = true;
   s->dual_mode = false;
   s->connected = s->connecting = s->listening = false;
+  s->bound = s->implicit_bound = false;
   s->peer_len = 0;
   s->sq_head = s->sq_tail = NULL;
   s->conn_op = NULL;
@@ -135,6 +136,7 @@ apmsock_kind_t apmsock_bind(apmsock_socket_t h, const struct sockaddr *addr,
   int e = addr == NULL ? -1 : apmsock__map_endpoint(s, addr, &ss, &len);
   if (e == 0 && bind(s->fd, (struct sockaddr *)&ss, len) != 0)
     e = errno;
+  s->bound |= e == 0;
   pthread_mutex_unlock(&s->mu);
   if (e < 0)
     return apmsock__fail(err, APMSOCK_ARGUMENT_NULL, "localEP");
@@ -147,8 +149,8 @@ apmsock_kind_t apmsock_listen(apmsock_socket_t h, int backlog, apmsock_error_t *
   if (s == NULL)
     return kind;
   int e = listen(s->fd, backlog) == 0 ? 0 : errno;
-  if (e == 0)
-    s->listening = true;
+  s->listening |= e == 0;
+  s->bound |= e == 0;
   pthread_mutex_unlock(&s->mu);
   return e ? apmsock__fail_errno(err, e) : apmsock__ok(err);
 }
@@ -236,10 +238,26 @@ apmsock_kind_t apmsock_get_option(apmsock_socket_t h, apmsock_option_t option,
   return kind == APMSOCK_OK ? apmsock__ok(err) : kind;
 }
 
+/* The source address the route to s->peer would use: what a receiver sees
+ * from a socket the kernel bound to the wildcard. */
+static void route_source(const apmsock__sock_t *s, struct sockaddr_storage *out) {
+  struct sockaddr_storage src;
+  socklen_t len = sizeof src;
+  /* A failure leaves the wildcard, which is what getsockname said anyway. */
+  memcpy(&src, out, sizeof src);
+  int fd = socket(s->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  connect(fd, (const struct sockaddr *)&s->peer, s->peer_len);
+  getsockname(fd, (struct sockaddr *)&src, &len);
+  close(fd);
+  if (s->family == AF_INET)
+    ((struct sockaddr_in *)out)->sin_addr = ((struct sockaddr_in *)&src)->sin_addr;
+  else
+    ((struct sockaddr_in6 *)out)->sin6_addr = ((struct sockaddr_in6 *)&src)->sin6_addr;
+}
+
 /* A port of 0 means "not bound yet": .NET's LocalEndPoint is null then.  The
  * port sits at the same offset in sockaddr_in and sockaddr_in6. */
-static apmsock_kind_t endpoint(apmsock_socket_t h, struct sockaddr_storage *out,
-                               int (*get)(int, struct sockaddr *, socklen_t *),
+static apmsock_kind_t endpoint(apmsock_socket_t h, struct sockaddr_storage *out, bool local,
                                apmsock_error_t *err) {
   apmsock_kind_t kind;
   apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
@@ -248,10 +266,13 @@ static apmsock_kind_t endpoint(apmsock_socket_t h, struct sockaddr_storage *out,
   if (s == NULL)
     return kind;
   socklen_t len = sizeof *out;
-  if (get(s->fd, (struct sockaddr *)out, &len) != 0 ||
-      ((struct sockaddr_in *)out)->sin_port == 0) {
+  int rc = local ? getsockname(s->fd, (struct sockaddr *)out, &len)
+                 : getpeername(s->fd, (struct sockaddr *)out, &len);
+  if (rc != 0 || ((struct sockaddr_in *)out)->sin_port == 0) {
     memset(out, 0, sizeof *out);
     out->ss_family = AF_UNSPEC;
+  } else if (local && s->implicit_bound) {
+    route_source(s, out);
   }
   pthread_mutex_unlock(&s->mu);
   return apmsock__ok(err);
@@ -259,12 +280,12 @@ static apmsock_kind_t endpoint(apmsock_socket_t h, struct sockaddr_storage *out,
 
 apmsock_kind_t apmsock_local_endpoint(apmsock_socket_t h, struct sockaddr_storage *out,
                                       apmsock_error_t *err) {
-  return endpoint(h, out, getsockname, err);
+  return endpoint(h, out, true, err);
 }
 
 apmsock_kind_t apmsock_remote_endpoint(apmsock_socket_t h, struct sockaddr_storage *out,
                                        apmsock_error_t *err) {
-  return endpoint(h, out, getpeername, err);
+  return endpoint(h, out, false, err);
 }
 
 /* SocketShutdown's values equal SHUT_RD, SHUT_WR and SHUT_RDWR. */

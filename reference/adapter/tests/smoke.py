@@ -1,0 +1,393 @@
+#!/usr/bin/python3
+"""Smoke test of apmsock-adapter: scripted sessions piped through the
+program, every reply and event checked.  It tests the adapter's plumbing
+(framing, names, buffers, threads, events, malformed input, quit), not the
+clauses: those are the harness's.  Loopback only, ports chosen by the
+kernel, every wait bounded; no sleeps.
+
+usage: smoke.py PATH-TO-apmsock-adapter
+"""
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+WAIT_S = 10.0          # the longest any single reply or event may take
+
+failures = []
+checks = 0
+
+
+def check(cond, what, evidence=None):
+    global checks
+    checks += 1
+    if not cond:
+        failures.append(what)
+        print(f"FAIL {what}" + (f": {evidence!r}" if evidence is not None else ""), flush=True)
+
+
+class Adapter:
+    def __init__(self, path):
+        self.proc = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.lines = queue.Queue()
+        self.replies = {}
+        self.events = []
+        self.garbage = []
+        self.next_id = 1
+        self.stderr = b""
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            self.lines.put(raw)
+        self.lines.put(None)
+
+    def _read_err(self):
+        self.stderr = self.proc.stderr.read()
+
+    def _pump(self, deadline):
+        """Takes one line off stdout; False on timeout or end of output."""
+        try:
+            raw = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return False
+        if raw is None:
+            self.lines.put(None)
+            return False
+        try:
+            msg = json.loads(raw)
+            if not isinstance(msg, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            self.garbage.append(raw)
+            return True
+        if "id" in msg:
+            self.replies[msg["id"]] = msg
+        else:
+            self.events.append(msg)
+        return True
+
+    def send_raw(self, text):
+        self.proc.stdin.write(text.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def request(self, op, args=None, thread=None, wait=True):
+        rid = self.next_id
+        self.next_id += 1
+        req = {"id": rid, "op": op, "args": {} if args is None else args}
+        if thread is not None:
+            req["thread"] = thread
+        self.send_raw(json.dumps(req))
+        return self.reply(rid) if wait else rid
+
+    def reply(self, rid):
+        deadline = time.monotonic() + WAIT_S
+        while rid not in self.replies:
+            if not self._pump(deadline):
+                raise AssertionError(f"no reply to request {rid} within {WAIT_S}s; "
+                                     f"stderr: {self.stderr[-2000:]!r}")
+        return self.replies.pop(rid)
+
+    def ok(self, op, args=None, thread=None):
+        rep = self.request(op, args, thread)
+        check(rep.get("ok") is True and "result" in rep, f"{op} ok", rep)
+        return rep.get("result", {})
+
+    def event(self, pred, what):
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            for i, ev in enumerate(self.events):
+                if pred(ev):
+                    return self.events.pop(i)
+            if not self._pump(deadline):
+                raise AssertionError(f"no {what} event within {WAIT_S}s; events: {self.events}")
+
+    def finish(self, quit=True):
+        if quit:
+            self.ok("quit")
+        self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = "hung"
+        deadline = time.monotonic() + WAIT_S
+        while self._pump(deadline):
+            pass
+        check(code == 0, "adapter exits 0", (code, self.stderr[-2000:]))
+        check(not self.garbage, "no garbage on stdout", self.garbage)
+
+
+def ep(sock):
+    host, port = sock.getsockname()[:2]
+    return {"address": host, "port": port}
+
+
+def pattern(n, seed):
+    return bytes((seed + i) % 251 for i in range(n))
+
+
+def udp_receiver(family=socket.AF_INET, host="127.0.0.1"):
+    r = socket.socket(family, socket.SOCK_DGRAM)
+    r.bind((host, 0))
+    r.settimeout(WAIT_S)
+    return r
+
+
+def err_type(rep):
+    return (rep.get("error") or {}).get("type")
+
+
+def test_malformed(a):
+    a.send_raw("this is not json")
+    rep = a.reply(None)
+    check("protocol_error" in rep and rep.get("ok") is False, "not JSON -> protocol_error", rep)
+    a.send_raw("[1, 2]")
+    check("protocol_error" in a.reply(None), "not an object -> protocol_error")
+    rep = a.request("no_such_op")
+    check("protocol_error" in rep, "unknown op -> protocol_error", rep)
+    rep = a.request("bind", {})
+    check("protocol_error" in rep, "missing args -> protocol_error", rep)
+    rep = a.request("close", {"socket": "s999"})
+    check("protocol_error" in rep, "unknown socket name -> protocol_error", rep)
+    rep = a.request("status", {"result": "r999"})
+    check("protocol_error" in rep, "unknown result name -> protocol_error", rep)
+    rep = a.request("socket", {"family": "inet"}, thread="t999")
+    check("protocol_error" in rep, "unknown thread -> protocol_error", rep)
+    rep = a.request("socket", {"family": "appletalk", "type": "dgram"})
+    check("protocol_error" in rep, "unknown family -> protocol_error", rep)
+    s = a.ok("socket", {"family": "inet", "type": "dgram"})["socket"]
+    bad_buffers = [{"hex": "abc"}, {"hex": "zz"}, {"text": 5}, {"pattern": {"length": -1, "seed": 0}},
+                   {"hex": "00", "text": "x"}, 7]
+    for b in bad_buffers:
+        rep = a.request("begin_send_to", {"socket": s, "buffer": b, "offset": 0, "size": 0,
+                                          "flags": 0, "endpoint": {"address": "127.0.0.1", "port": 9}})
+        check("protocol_error" in rep, f"bad buffer {b!r} -> protocol_error", rep)
+    rep = a.request("begin_send_to", {"socket": s, "buffer": {"text": "x"}, "offset": 0, "size": 1,
+                                      "flags": 0, "endpoint": {"address": "localhost", "port": 9}})
+    check("protocol_error" in rep, "endpoint not a literal -> protocol_error", rep)
+    rep = a.request("begin_send_to", {"socket": s, "buffer": {"text": "x"}, "offset": 0,
+                                      "size": 2 ** 31, "flags": 0,
+                                      "endpoint": {"address": "127.0.0.1", "port": 9}})
+    check("protocol_error" in rep, "size beyond int32 -> protocol_error", rep)
+    a.ok("close", {"socket": s})
+
+
+def test_udp(a, family, host):
+    fam = "inet" if family == socket.AF_INET else "inet6"
+    r = udp_receiver(family, host)
+    s = a.ok("socket", {"family": fam, "type": "dgram"})["socket"]
+    hello_thread = a.main_thread
+    res = a.ok("begin_send_to", {"socket": s, "buffer": {"text": "hi"}, "offset": 0, "size": 2,
+                                 "flags": 0, "endpoint": ep(r), "callback": True,
+                                 "end_in_callback": True, "state": "st-1"})
+    check(res.get("thread") == hello_thread, f"{fam}: begin reply carries the caller's thread", res)
+    check(isinstance(res.get("completed_synchronously"), bool), "completed_synchronously is a bool", res)
+    name = res.get("result")
+    ev = a.event(lambda e: e.get("event") == "callback" and e.get("result") == name, "callback")
+    check(ev.get("end") == {"ok": True, "bytes": 2}, f"{fam}: End in the callback returns 2", ev)
+    check(ev.get("state") == "st-1" and ev.get("is_completed") is True, "callback state, completed", ev)
+    check(ev.get("thread") not in (None, hello_thread), "callback on another thread", ev)
+    check(isinstance(ev.get("seq"), int) and ev["seq"] >= 1, "callback seq", ev)
+    data, src = r.recvfrom(70000)
+    check(data == b"hi", f"{fam}: receiver got the bytes", data)
+    local = a.ok("local_endpoint", {"socket": s})["endpoint"]
+    check(local is not None and local["port"] == src[1], f"{fam}: local endpoint is the source", (local, src))
+
+    # No callback: End, then the IAsyncResult ops.
+    res = a.ok("begin_send_to", {"socket": s, "buffer": {"pattern": {"length": 1000, "seed": 7}},
+                                 "offset": 10, "size": 900, "flags": 0, "endpoint": ep(r),
+                                 "callback": False, "state": None})
+    name = res["result"]
+    check(a.ok("end_send_to", {"socket": s, "result": name}) == {"bytes": 900}, "end_send_to bytes")
+    data = r.recv(70000)
+    check(data == pattern(1000, 7)[10:910], f"{fam}: pattern buffer, offset and size honoured")
+    st = a.ok("status", {"result": name})
+    check(st == {"is_completed": True, "completed_synchronously": st.get("completed_synchronously"),
+                 "state": None}, "status after End", st)
+    check(a.ok("wait", {"result": name, "timeout_ms": 0}) == {"signaled": True}, "wait signaled")
+    rep = a.request("end_send_to", {"socket": s, "result": name})
+    check(err_type(rep) == "System.InvalidOperationException", "second End", rep)
+    a.ok("release", {"result": name})
+    rep = a.request("status", {"result": name})
+    check(err_type(rep) == "System.ArgumentException", "status after release", rep)
+
+    # Exceptions come back as error objects.
+    rep = a.request("end_send_to", {"socket": s, "result": None})
+    check(err_type(rep) == "System.ArgumentNullException" and rep["error"]["param"] == "asyncResult",
+          "End(null)", rep)
+    rep = a.request("begin_send_to", {"socket": s, "buffer": None, "offset": 0, "size": 0,
+                                      "flags": 0, "endpoint": ep(r)})
+    check(err_type(rep) == "System.ArgumentNullException" and rep["error"]["param"] == "buffer",
+          "null buffer", rep)
+    rep = a.request("begin_send_to", {"socket": s, "buffer": {"text": ""}, "offset": 0, "size": 0,
+                                      "flags": 0, "endpoint": None})
+    check(err_type(rep) == "System.ArgumentNullException" and rep["error"]["param"] == "remoteEP",
+          "null endpoint", rep)
+    rep = a.request("begin_send", {"socket": s, "buffer": {"text": "x"}, "offset": 0, "size": 1,
+                                   "flags": 0})
+    e = rep.get("error") or {}
+    check(e.get("type") == "System.Net.Sockets.SocketException" and e.get("socket_error") == "NotConnected"
+          and e.get("socket_error_code") == 10057, "unconnected BeginSend", rep)
+    # An empty array is not the null array.
+    res = a.ok("begin_send_to", {"socket": s, "buffer": {"hex": ""}, "offset": 0, "size": 0,
+                                 "flags": 0, "endpoint": ep(r)})
+    check(a.ok("end_send_to", {"socket": s, "result": res["result"]}) == {"bytes": 0}, "empty datagram")
+    check(r.recv(10) == b"", f"{fam}: empty datagram received")
+    a.ok("close", {"socket": s})
+    rep = a.request("begin_send_to", {"socket": s, "buffer": {"text": "x"}, "offset": 0, "size": 1,
+                                      "flags": 0, "endpoint": ep(r)})
+    check(err_type(rep) == "System.ObjectDisposedException", "Begin after close", rep)
+    r.close()
+
+
+def test_tcp(a):
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    lst.settimeout(WAIT_S)
+    s = a.ok("socket", {"family": "inet", "type": "stream"})["socket"]
+    a.ok("connect", {"socket": s, "endpoint": ep(lst), "how": "begin_connect"})
+    peer, _ = lst.accept()
+    peer.settimeout(WAIT_S)
+    n = 200000
+    res = a.ok("begin_send", {"socket": s, "buffer": {"pattern": {"length": n, "seed": 3}},
+                              "offset": 0, "size": n, "flags": 0, "callback": True})
+    got = bytearray()
+    while len(got) < n:
+        chunk = peer.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    check(bytes(got) == pattern(n, 3), "tcp: peer received every byte in order", len(got))
+    check(a.ok("end_send", {"socket": s, "result": res["result"]}) == {"bytes": n}, "tcp end_send")
+    a.event(lambda e: e.get("event") == "callback" and e.get("result") == res["result"], "tcp callback")
+    remote = a.ok("remote_endpoint", {"socket": s})["endpoint"]
+    check(remote == ep(lst), "remote_endpoint", remote)
+    a.ok("shutdown", {"socket": s, "how": "send"})
+    check(peer.recv(10) == b"", "tcp: shutdown(send) reaches the peer")
+    peer.close()
+    lst.close()
+    a.ok("close", {"socket": s})
+
+    # The adapter's side listens and accepts.
+    l2 = a.ok("socket", {"family": "inet", "type": "stream"})["socket"]
+    a.ok("bind", {"socket": l2, "endpoint": {"address": "127.0.0.1", "port": 0}})
+    a.ok("listen", {"socket": l2, "backlog": 4})
+    where = a.ok("local_endpoint", {"socket": l2})["endpoint"]
+    c = socket.create_connection((where["address"], where["port"]), timeout=WAIT_S)
+    acc = a.ok("accept", {"socket": l2, "how": "begin_accept"})["socket"]
+    res = a.ok("begin_send", {"socket": acc, "buffer": {"text": "This is a test"}, "offset": 0,
+                              "size": 14, "flags": 0})
+    check(a.ok("end_send", {"socket": acc, "result": res["result"]}) == {"bytes": 14}, "accepted send")
+    got = b""
+    while len(got) < 14:
+        chunk = c.recv(64)
+        if not chunk:
+            break
+        got += chunk
+    check(got == b"This is a test", "accepted socket delivers", got)
+    a.ok("set_option", {"socket": acc, "name": "no_delay", "value": 1})
+    check(a.ok("get_option", {"socket": acc, "name": "no_delay"}).get("value") == 1, "get_option")
+    c.close()
+    a.ok("close", {"socket": acc})
+    a.ok("close", {"socket": l2})
+
+
+def test_threads_trace_stats_policy(a):
+    r = udp_receiver()
+    t = a.ok("thread_start")
+    check(t.get("thread") == "t1" and t.get("identity") not in (None, a.main_thread), "thread_start", t)
+    s = a.ok("socket", {"family": "inet", "type": "dgram"}, thread="t1")["socket"]
+    a.ok("trace", {"on": True})
+    res = a.ok("begin_send_to", {"socket": s, "buffer": {"text": "abc"}, "offset": 0, "size": 3,
+                                 "flags": 0, "endpoint": ep(r), "callback": True,
+                                 "end_in_callback": True, "state": "x"}, thread="t1")
+    check(res.get("thread") == t.get("identity"), "request ran on t1", res)
+    ev = a.event(lambda e: e.get("event") == "callback" and e.get("result") == res["result"], "callback")
+    check(ev.get("thread") != t.get("identity"), "callback not on the Begin thread", ev)
+    begin = a.event(lambda e: e.get("event") == "trace" and e["record"]["event"] == "begin", "trace begin")
+    check(begin["record"] == {"socket": s, "operation": "BeginSendTo", "event": "begin", "size": 3,
+                              "outcome": "Success"}, "trace begin record", begin)
+    a.event(lambda e: e.get("event") == "trace" and e["record"]["event"] == "complete", "trace complete")
+    a.ok("trace", {"on": False})
+    check(r.recv(10) == b"abc", "datagram from t1 arrives")
+
+    stats = a.ok("stats")
+    check(set(stats) == {"heap_allocations", "context_cache_hits", "context_cache_misses",
+                         "operations_started", "operations_completed"}, "stats keys", stats)
+    check(stats.get("operations_started", 0) >= 1, "stats count operations", stats)
+
+    a.ok("policy", {"deny": [ep(r)]})
+    rep = a.request("begin_send_to", {"socket": s, "buffer": {"text": "no"}, "offset": 0, "size": 2,
+                                      "flags": 0, "endpoint": ep(r)})
+    check(err_type(rep) == "System.Security.SecurityException", "policy denies", rep)
+    a.ok("policy", {"deny": None})
+    res = a.ok("begin_send_to", {"socket": s, "buffer": {"text": "ok"}, "offset": 0, "size": 2,
+                                 "flags": 0, "endpoint": ep(r)})
+    a.ok("end_send_to", {"socket": s, "result": res["result"]})
+    check(r.recv(10) == b"ok", "policy null allows again")
+
+    a.ok("thread_exit", {"thread": "t1"})
+    rep = a.request("socket", {"family": "inet", "type": "dgram"}, thread="t1")
+    check("protocol_error" in rep, "request to an exited thread -> protocol_error", rep)
+    rep = a.request("thread_exit", {"thread": "t1"})
+    check("protocol_error" in rep, "second thread_exit -> protocol_error", rep)
+    r.close()
+
+
+def ipv6_available():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def main():
+    path = sys.argv[1]
+    a = Adapter(path)
+    try:
+        hello = a.ok("hello", {"protocol": "1.0"})
+        check(hello.get("protocol") == "1.0" and hello.get("implementation"), "hello", hello)
+        for cap in ("udp", "tcp", "ipv4", "ipv6", "threads", "trace", "stats", "policy"):
+            check(cap in hello.get("capabilities", []), f"capability {cap}", hello)
+        a.main_thread = hello.get("thread")
+        test_malformed(a)
+        test_udp(a, socket.AF_INET, "127.0.0.1")
+        if ipv6_available():
+            test_udp(a, socket.AF_INET6, "::1")
+        test_tcp(a)
+        test_threads_trace_stats_policy(a)
+        a.finish()
+    except AssertionError as e:
+        failures.append(str(e))
+        print(f"FAIL {e}", flush=True)
+        a.proc.kill()
+
+    # End of input is a quit without a reply; a thread still open is ended.
+    b = Adapter(path)
+    try:
+        b.ok("hello", {"protocol": "1.0"})
+        b.ok("thread_start")
+        b.finish(quit=False)
+    except AssertionError as e:
+        failures.append(str(e))
+        print(f"FAIL {e}", flush=True)
+        b.proc.kill()
+
+    if a.stderr.strip():
+        print("adapter stderr:\n" + a.stderr.decode(errors="replace")[-4000:])
+    print(f"adapter smoke: {checks - len(failures)}/{checks} checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
