@@ -260,6 +260,52 @@ def malformed_requests_get_protocol_errors(a):
 
 
 @test
+def mutated_requests_never_break_the_adapter(a):
+    """300 corrupted variants of valid requests (fixed seed): each line with an
+    integer id gets exactly one reply, stdout stays protocol lines, and the
+    adapter still answers afterwards."""
+    import json
+    import random
+    rng = random.Random(4711)
+    hello(a)
+    s = a.ok("socket", {"family": "inet", "type": "dgram"})["socket"]
+    valid = [
+        {"op": "begin_send_to", "args": {"socket": s, "buffer": {"text": "abc"}, "offset": 0, "size": 3, "flags": 0,
+                                         "endpoint": ep("127.0.0.1", 9), "callback": True, "state": "x"}},
+        {"op": "set_option", "args": {"socket": s, "name": "send_buffer", "value": 9000}},
+        {"op": "local_endpoint", "args": {"socket": s}},
+        {"op": "status", "args": {"result": "r1"}},
+    ]
+    junk = [None, True, -1, 2 ** 63, 1.5, "", "\u0000", [], {}, {"hex": "zz"}, "s1\ud800", "\u00e9" * 3]
+    next_id = 1000
+    sent = []
+    for i in range(300):
+        req = json.loads(json.dumps(rng.choice(valid)))
+        args = req["args"]
+        key = rng.choice(sorted(args))
+        if rng.random() < 0.5:
+            args[key] = rng.choice(junk)
+        else:
+            del args[key]
+        next_id += 1
+        req["id"] = next_id
+        line = json.dumps(req)
+        if rng.random() < 0.2:
+            cut = rng.randrange(1, len(line))
+            # A cut line may or may not still parse: its reply is not counted.
+            a.send_raw(line[:cut] + rng.choice(["", "}", "\\", "\"", "\x00", "[[[["]) + line[cut + 1:])
+            continue
+        a.send_raw(line)
+        sent.append(next_id)
+    a.send_raw("[" * 10000 + "]" * 10000)
+    for rid in sent:
+        r = a.reply(rid)
+        check(r["ok"] in (True, False), r)
+    check(not a.garbage, a.garbage[:3])
+    check(a.ok("socket", {"family": "inet", "type": "dgram"})["socket"].startswith("s"), "still alive")
+
+
+@test
 def missing_capabilities_are_unsupported(a):
     hello(a)
     for op, args in (("trace", {"on": True}), ("stats", {}), ("policy", {"deny": None})):
