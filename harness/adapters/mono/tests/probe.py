@@ -214,10 +214,20 @@ def CONN(a):
         a.ok("local_endpoint", {"socket": u})["endpoint"], src))
     print("  CONN-13 send_to a port nobody listens on: " + begin_end(
         a, "begin_send_to", udp(a), buffer={"text": "x"}, size=1, endpoint=ep("127.0.0.1", 9)))
-    c, srv = tcp_pair(a)
-    other = recv()
-    print("  CONN-04 BeginSendTo on connected stream, remoteEP elsewhere: " + begin_end(
-        a, "begin_send_to", c, buffer={"text": "abc"}, size=3, endpoint=ep("127.0.0.1", other.getsockname()[1])))
+    lst, port = py_peer()
+    other, oport = py_peer()
+    other.settimeout(0.2)
+    c = a.ok("socket", {"family": "inet", "type": "stream"})["socket"]
+    a.ok("connect", {"socket": c, "endpoint": ep("127.0.0.1", port), "how": "connect"})
+    p, _ = lst.accept()
+    res = begin_end(a, "begin_send_to", c, buffer={"text": "abc"}, size=3, endpoint=ep("127.0.0.1", oport))
+    try:
+        other.accept()
+        elsewhere = "a connection arrived at remoteEP"
+    except socket.timeout:
+        elsewhere = "nothing at remoteEP"
+    print("  CONN-04 BeginSendTo on connected stream, remoteEP elsewhere: %s; connected peer got %r; %s" % (
+        res, read_n(p, 3, 2), elsewhere))
 
 
 def py_peer():
