@@ -102,7 +102,7 @@ def _case(test, catalogue):
     return case, name
 
 
-def parse_files(paths, catalogue=None):
+def parse_files(paths, catalogue=None, expect_list=None):
     """Every <test> of the files, in order; raises ReportError with the file on bad input."""
     cases, uncited, stamps = [], [], []
     total_duration = 0.0
@@ -138,6 +138,8 @@ def parse_files(paths, catalogue=None):
     if uncited:
         raise ReportError("C suite tests that cite no clause (expected test_<FAMILY>_<NN>_<variant>): "
                           + ", ".join(sorted(set(uncited))))
+    if expect_list:
+        cases += _missing_cases(read_list(expect_list), cases, catalogue)
     _assign_ids(cases)
     started = _started(stamps)
     return cases, started, total_duration
@@ -170,10 +172,61 @@ def _started(stamps):
     return None
 
 
+def read_list(path):
+    """The runner's --list output (FAMILY<TAB>test name per line): the tests the run should have."""
+    names = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split()
+                if parts:
+                    names.append(parts[-1])
+    except OSError as e:
+        raise ReportError("%s: cannot read: %s" % (path, e.strerror))
+    return names
+
+
+def read_info_log(path):
+    """function -> [what an INFO clause recorded] from lines "INFO <clause> <function>: text"."""
+    out = collections.defaultdict(list)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                m = re.match(r"^INFO\s+\S+\s+(test_\w+):\s?(.*)$", line.rstrip("\n"))
+                if m:
+                    out[m.group(1)].append(m.group(2))
+    except OSError as e:
+        raise ReportError("%s: cannot read: %s" % (path, e.strerror))
+    return out
+
+
+def _missing_cases(expected, cases, catalogue):
+    """Tests the runner lists but the log lacks: the run died before them. ERROR, never dropped."""
+    have = {c["evidence"]["info"]["function"] for c in cases}
+    out = []
+    for name in expected:
+        parsed = parse_name(name)
+        if name in have or parsed is None:
+            continue
+        clause, variant = parsed
+        out.append({"case_id": None, "clause": clause, "variant": variant,
+                    "level": catalogue.clauses[clause]["level"] if catalogue and clause in catalogue.clauses else None,
+                    "verdict": "ERROR", "mode": "crash", "signal": None, "duration_s": None,
+                    "message": "missing from the Check log: the run stopped before this test",
+                    "evidence": {"info": {"function": name, "iteration": 0, "check_result": "missing"}}})
+    return out
+
+
 def convert(paths, impl_id, impl_name=None, impl_version=None, catalogue=None, baseline=None,
-            contract_version=None, suite_version=None):
+            contract_version=None, suite_version=None, expect_list=None, info_log=None):
     """A run dict of suite "c", profile "documented" (the C suite checks the documents)."""
-    cases, started, duration = parse_files(paths, catalogue)
+    cases, started, duration = parse_files(paths, catalogue, expect_list)
+    if info_log:
+        recorded = read_info_log(info_log)
+        for c in cases:
+            lines = recorded.get(c["evidence"]["info"]["function"])
+            if lines:
+                c["evidence"]["timeline"] = [{"t": None, "what": "recorded: " + x} for x in lines]
     if not cases:
         raise ReportError("%s: no test in the Check XML; the C suite ran nothing"
                           % ", ".join(paths))

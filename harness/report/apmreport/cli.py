@@ -5,6 +5,7 @@ import argparse
 import glob
 import os
 import re
+import subprocess
 import sys
 
 from . import ReportError, checkxml, gate, junit, runfiles
@@ -44,6 +45,16 @@ def contract_version(header="reference/include/apmsock.h"):
         return None
 
 
+def suite_version():
+    """The suite is this repository: its revision names the suite's version."""
+    try:
+        p = subprocess.run(["git", "describe", "--always", "--dirty", "--tags"], capture_output=True,
+                           text=True, timeout=10, cwd=os.path.dirname(os.path.abspath(__file__)))
+        return p.stdout.strip() or None if p.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def _write(path, text):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
@@ -66,7 +77,8 @@ def cmd_convert_check(a):
             paths = [p for p in paths if p not in foreign]
     cat = Catalogue.load(a.catalogue) if a.catalogue and os.path.exists(a.catalogue) else None
     run = checkxml.convert(paths, a.impl, a.name, a.version, cat,
-                           contract_version=contract_version(a.header))
+                           contract_version=contract_version(a.header),
+                           expect_list=a.expect_list, info_log=a.info_log)
     if a.library:
         run["implementation"]["library"] = a.library
     bl = Baseline.load(a.baseline) if a.baseline else Baseline([], None)
@@ -84,7 +96,8 @@ def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path
                   reference="reference", generated=None, header="reference/include/apmsock.h"):
     runs = runfiles.load_runs(os.path.join(reports, "runs"))
     cat = _catalogue(catalogue_path, runs)
-    doc = runfiles.merge(runs, cat, contract_version=contract_version(header), generated=generated)
+    doc = runfiles.merge(runs, cat, contract_version=contract_version(header), generated=generated,
+                         suite_version=None if any(r.get("suite_version") for r in runs) else suite_version())
     runfiles.write_json(os.path.join(reports, "results.json"), doc)
     baselines = {}
     for r in doc["runs"]:
@@ -181,6 +194,8 @@ def main(argv=None):
     c.add_argument("--catalogue", default="fixtures/clauses.yaml")
     c.add_argument("--baseline")
     c.add_argument("--header", default="reference/include/apmsock.h")
+    c.add_argument("--expect-list", help="the runner's --list output: tests missing from the log become ERROR")
+    c.add_argument("--info-log", help="lines 'INFO <clause> <test>: text' attached to each case's evidence")
     c.set_defaults(fn=cmd_convert_check)
     b = sub.add_parser("build", help="reports/runs/*.json -> results.json, JUnit, HTML")
     b.add_argument("--reports", default="reports")

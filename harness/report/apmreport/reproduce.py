@@ -1,11 +1,13 @@
-"""The command that re-runs one case, per suite. One place, so it follows the runners' CLIs."""
+"""The command that re-runs one case, per suite. One place, so it follows the runners' CLIs:
+harness/conform selects a case by its exact id (--case); the C suite's runner by the test
+function's name (--only GLOB, conformance/runner.c)."""
 
 import shlex
 
-# The harness runner selects one case by its exact case id; the C suite by Check's
-# CK_RUN_CASE (the test case group) and, where the suite supports it, the function.
 HARNESS = "harness/conform --impl {impl} --profile {profile} --case {case_id}"
-C_SUITE = "make conformance-c{lib} CK_RUN_CASE={tcase} CK_RUN_TEST={function}"
+C_REFERENCE = "make conformance-c-bin && build/release/bin/apmsock-conformance --only {function}"
+C_LIBRARY = ("make conformance-c-bin IMPL_LIB={lib} IMPL={impl} && "
+             "build/release/bin/apmsock-conformance-{impl} --only {function}")
 
 
 def command(run, case):
@@ -14,7 +16,8 @@ def command(run, case):
         return HARNESS.format(impl=shlex.quote(impl), profile=shlex.quote(run["profile"]),
                               case_id=shlex.quote(case["case_id"]))
     info = (case.get("evidence") or {}).get("info") or {}
-    lib = run.get("implementation", {}).get("library")
-    return C_SUITE.format(lib=(" IMPL_LIB=" + shlex.quote(lib)) if lib else "",
-                          tcase=shlex.quote(info.get("tcase") or "?"),
-                          function=shlex.quote(info.get("function") or "?"))
+    fn = shlex.quote(info.get("function") or "test_" + case["clause"].replace("-", "_") + "_*")
+    lib = run["implementation"].get("library")
+    if lib:
+        return C_LIBRARY.format(lib=shlex.quote(lib), impl=shlex.quote(impl), function=fn)
+    return C_REFERENCE.format(function=fn)

@@ -112,3 +112,22 @@ def test_cli_convert_missing_file_is_exit_3(tmp_path):
     rc, so, se = cli("convert-check", tmp_path / "nope.xml", "--impl", "reference", "--out", tmp_path / "o.json")
     assert rc == 3 and "no such Check XML file" in se
     assert not (tmp_path / "o.json").exists()
+
+
+def test_tests_missing_from_the_log_become_errors(tmp_path):
+    lst = tmp_path / "list.txt"
+    lst.write_text("CONN\ttest_CONN_07_udp_v6\nCANCEL\ttest_CANCEL_04_close_tcp\n")
+    run = checkxml.convert([SAMPLE], "reference", expect_list=str(lst))
+    by = {c["case_id"]: c for c in run["cases"]}
+    miss = by["CANCEL-04[close_tcp]"]
+    assert (miss["verdict"], miss["mode"]) == ("ERROR", "crash")
+    assert "missing from the Check log" in miss["message"]
+    runfiles.validate_run(run, "with missing")
+
+
+def test_info_log_lines_join_their_case(tmp_path):
+    log = tmp_path / "info.log"
+    log.write_text("INFO CONN-07 test_CONN_07_udp_v6: LocalEndPoint 127.0.0.1:4711\nnoise\n")
+    run = checkxml.convert([SAMPLE], "reference", info_log=str(log))
+    c = [c for c in run["cases"] if c["case_id"] == "CONN-07[udp_v6]"][0]
+    assert c["evidence"]["timeline"] == [{"t": None, "what": "recorded: LocalEndPoint 127.0.0.1:4711"}]
