@@ -75,7 +75,7 @@ static bool handle_line(const char *line, ssize_t n) {
     json_decref(req);
     break;
   case OP_QUIT:
-    quit_id = json_incref(id);
+    quit_id = json_integer(json_integer_value(id));   /* see workers_exit */
     json_decref(req);
     quit = true;
     break;
