@@ -1,0 +1,321 @@
+/* test-async.c: ASYNC-01..ASYNC-08, the result, the callback, the wait. */
+#define _GNU_SOURCE
+#include "tests.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define SMALL 256
+
+static void start_with_callback(cf_pair_t *p, cf_cb_t *cb, uint8_t *buf, apmsock_result_t *r) {
+  apmsock_error_t e = {0};
+  cf_pattern(buf, SMALL, 40);
+  cb->s = p->s;
+  cb->method = p->v->method;
+  cf_expect_ok(cf_begin(p, buf, SMALL, 0, SMALL, 0, cf_callback, cb, r, &e), &e, "Begin");
+}
+
+void cf_async_state(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  uint8_t buf[SMALL];
+  apmsock_result_t r;
+  start_with_callback(&p, &cb, buf, &r);
+  ck_assert_msg(apmsock_result_state(r) == &cb, "ASYNC-01: AsyncState is not the state given to Begin");
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End");
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "ASYNC-01: the callback never ran");
+  apmsock_result_status_t st = {0};
+  cf_expect_ok(apmsock_result_status(r, &st, &e), &e, "status");
+  ck_assert_msg(st.state == &cb, "ASYNC-01: status.state is not the state given to Begin");
+  ck_assert_msg(cb.state_seen == &cb, "ASYNC-01: the callback saw another state");
+  cf_release(r);
+  ck_assert_msg(apmsock_result_state(r) == NULL, "ASYNC-01: a released result still has a state");
+  cf_expect_peer_gets(&p, buf, SMALL, "ASYNC-01");
+  cf_pair_close(&p);
+}
+
+void cf_async_callback_thread(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  uint8_t buf[SMALL];
+  apmsock_result_t r;
+  start_with_callback(&p, &cb, buf, &r);
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "ASYNC-02: the callback never ran");
+  ck_assert_msg(!pthread_equal(cb.thread, pthread_self()),
+                "ASYNC-02: the callback ran on the thread that called Begin");
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End");
+  cf_release(r);
+  cf_expect_peer_gets(&p, buf, SMALL, "ASYNC-02");
+  cf_pair_close(&p);
+  /* After cleanup no callback can still be on its way: the count is final. */
+  apmsock_cleanup();
+  ck_assert_msg(cf_cb_calls(&cb) == 1, "ASYNC-02: the callback ran %d times", cf_cb_calls(&cb));
+}
+
+void cf_async_end_in_callback(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  cb.end_in_cb = 1;
+  uint8_t buf[SMALL];
+  apmsock_result_t r;
+  start_with_callback(&p, &cb, buf, &r);
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "ASYNC-03: the callback never ran (or End blocked in it)");
+  ck_assert_msg(cb.completed_in_cb, "ASYNC-03: IsCompleted was false inside the callback");
+  ck_assert_msg(cb.end_kind == APMSOCK_OK, "ASYNC-03: End in the callback failed: %s",
+                apmsock_kind_name(cb.end_kind));
+  ck_assert_msg(cb.end_bytes == SMALL, "ASYNC-03: End in the callback returned %d", cb.end_bytes);
+  cf_release(r);
+  cf_expect_peer_gets(&p, buf, SMALL, "ASYNC-03");
+  cf_pair_close(&p);
+}
+
+void cf_async_no_callback(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[SMALL];
+  cf_pattern(buf, SMALL, 41);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(&p, buf, SMALL, 0, SMALL, 0, NULL, (void *)&p, &r, &e), &e,
+               "ASYNC-04: Begin without a callback");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "ASYNC-04: End");
+  ck_assert_msg(n == SMALL, "ASYNC-04: End returned %d", n);
+  ck_assert_msg(apmsock_result_state(r) == &p, "ASYNC-04: state lost without a callback");
+  cf_release(r);
+  cf_expect_peer_gets(&p, buf, SMALL, "ASYNC-04");
+  cf_pair_close(&p);
+}
+
+/* ---- pending operations (tiny buffers, peer not reading) --------------- */
+
+typedef struct waker {
+  pid_t tid;       /* the thread that will block in End */
+  atomic_int armed;
+  cf_drain_t *drain;
+  int saw_sleep;
+} waker_t;
+
+static int thread_sleeping(pid_t tid) {
+  char path[64], buf[256];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const char *rp = strrchr(buf, ')');
+  return rp && rp[1] == ' ' && rp[2] == 'S';
+}
+
+static void *waker_main(void *arg) {
+  /* Lets the peer read only once the test thread sleeps inside End, so End
+   * is shown to wait for a pending operation (no sleep: a bounded poll of
+   * the thread's state). */
+  waker_t *w = arg;
+  uint64_t start = cf_now_ms();
+  while (!atomic_load(&w->armed) && cf_now_ms() - start < CF_WAIT_MS) sched_yield();
+  while (cf_now_ms() - start < CF_WAIT_MS) {
+    if (thread_sleeping(w->tid)) {
+      w->saw_sleep = 1;
+      break;
+    }
+    sched_yield();
+  }
+  cf_drain_go(w->drain);
+  return NULL;
+}
+
+static apmsock_result_t begin_big(cf_pair_t *p, uint8_t *buf, apmsock_callback_t cb, void *state) {
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  bool sig = true;
+  cf_expect_ok(cf_begin(p, buf, CF_BIG, 0, CF_BIG, 0, cb, state, &r, &e), &e, "Begin (big)");
+  cf_expect_ok(apmsock_result_wait(r, 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "the big send completed although the peer reads nothing");
+  return r;
+}
+
+void cf_async_end_blocks(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
+  ck_assert(buf && got);
+  cf_pattern(buf, CF_BIG, 42);
+  apmsock_result_t r = begin_big(&p, buf, NULL, NULL);
+  cf_drain_t d;
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 0);
+  waker_t w = {.tid = (pid_t)syscall(SYS_gettid), .drain = &d};
+  atomic_init(&w.armed, 0);
+  pthread_t th;
+  ck_assert(pthread_create(&th, NULL, waker_main, &w) == 0);
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  atomic_store(&w.armed, 1);
+  apmsock_kind_t k = cf_end(&p, r, &n, &e); /* pending: must wait */
+  pthread_join(th, NULL);
+  cf_expect_ok(k, &e, "ASYNC-05: End of a pending send");
+  ck_assert_msg(n == (int32_t)CF_BIG, "ASYNC-05: End returned %d of %u", n, CF_BIG);
+  ck_assert_msg(w.saw_sleep, "ASYNC-05: End did not wait for the pending operation");
+  apmsock_result_status_t st = {0};
+  cf_expect_ok(apmsock_result_status(r, &st, &e), &e, "status");
+  ck_assert_msg(st.is_completed, "ASYNC-05: IsCompleted false after End returned");
+  cf_release(r);
+  ck_assert_msg(cf_drain_join(&d) == CF_BIG && memcmp(buf, got, CF_BIG) == 0,
+                "ASYNC-05: the peer did not get every byte in order");
+  free(buf);
+  free(got);
+  cf_pair_close(&p);
+}
+
+void cf_async_wait_handle(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
+  ck_assert(buf && got);
+  cf_pattern(buf, CF_BIG, 43);
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  apmsock_result_t r = begin_big(&p, buf, cf_callback, &cb);
+  apmsock_error_t e = {0};
+  bool sig = true;
+  cf_expect_ok(apmsock_result_wait(r, 50, &sig, &e), &e, "WaitOne(50)");
+  ck_assert_msg(!sig, "ASYNC-06: WaitOne returned true while the send was pending");
+  ck_assert_msg(cf_cb_calls(&cb) == 0, "ASYNC-06: the callback ran while pending");
+  cf_drain_t d;
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+  cf_expect_ok(apmsock_result_wait(r, CF_WAIT_MS, &sig, &e), &e, "WaitOne");
+  ck_assert_msg(sig, "ASYNC-06: WaitOne(%d) returned false after the peer read everything", CF_WAIT_MS);
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "ASYNC-06: no callback");
+  int32_t n = -1;
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End");
+  ck_assert_msg(n == (int32_t)CF_BIG, "ASYNC-06: End returned %d", n);
+  cf_release(r);
+  ck_assert_msg(cf_drain_join(&d) == CF_BIG, "ASYNC-06: bytes lost");
+  free(buf);
+  free(got);
+  cf_pair_close(&p);
+}
+
+void cf_async_completed_synchronously_info(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t small[SMALL];
+  cf_pattern(small, SMALL, 44);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  apmsock_result_status_t st = {0};
+  int32_t n;
+  cf_expect_ok(cf_begin(&p, small, SMALL, 0, SMALL, 0, NULL, NULL, &r, &e), &e, "Begin (small)");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End (small)");
+  cf_expect_ok(apmsock_result_status(r, &st, &e), &e, "status");
+  int small_sync = st.completed_synchronously;
+  cf_release(r);
+  cf_expect_peer_gets(&p, small, SMALL, "ASYNC-07 small");
+  int big_sync = -1;
+  if (v->transport == CF_TCP) {
+    uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
+    ck_assert(buf && got);
+    cf_pattern(buf, CF_BIG, 45);
+    r = begin_big(&p, buf, NULL, NULL);
+    cf_drain_t d;
+    cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+    cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End (big)");
+    cf_expect_ok(apmsock_result_status(r, &st, &e), &e, "status");
+    big_sync = st.completed_synchronously;
+    cf_release(r);
+    cf_drain_join(&d);
+    free(buf);
+    free(got);
+  }
+  cf_info(v->clause, v->test, "CompletedSynchronously: small send %d, pending send %d", small_sync,
+          big_sync);
+  cf_pair_close(&p);
+}
+
+/* ---- many operations pending on one stream ------------------------------ */
+
+#define MANY 8
+#define EACH (512u * 1024u)
+
+typedef struct many {
+  apmsock_result_t r[MANY];
+  atomic_int begun;
+  atomic_int order_violations;
+  atomic_int calls;
+} many_t;
+
+static many_t *many_state;
+
+static void many_callback(apmsock_result_t r) {
+  /* Op i completes only after ops 0..i-1: they must all be completed now. */
+  int i = (int)(intptr_t)apmsock_result_state(r);
+  many_t *m = many_state;
+  for (int j = 0; j < i; j++) {
+    apmsock_result_status_t st = {0};
+    if (apmsock_result_status(m->r[j], &st, NULL) != APMSOCK_OK || !st.is_completed)
+      atomic_fetch_add(&m->order_violations, 1);
+  }
+  atomic_fetch_add(&m->calls, 1);
+}
+
+void cf_async_many_pending(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  size_t total = (size_t)MANY * EACH;
+  uint8_t *buf = malloc(total), *got = malloc(total);
+  ck_assert(buf && got);
+  cf_pattern(buf, total, 46);
+  static many_t m;
+  memset(&m, 0, sizeof(m));
+  many_state = &m;
+  apmsock_error_t e = {0};
+  /* The results exist before any callback can look at them: callbacks only
+   * read m.r[j] for j < i, which Begin has written before op i started. */
+  for (int i = 0; i < MANY; i++)
+    cf_expect_ok(cf_begin(&p, buf + (size_t)i * EACH, (int32_t)EACH, 0, (int32_t)EACH, 0,
+                          many_callback, (void *)(intptr_t)i, &m.r[i], &e),
+                 &e, "ASYNC-08: Begin");
+  bool sig = true;
+  cf_expect_ok(apmsock_result_wait(m.r[MANY - 1], 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "ASYNC-08: the last operation completed before the peer read");
+  cf_drain_t d;
+  cf_drain_start(&d, p.peer_fd, got, total, 1);
+  for (int i = 0; i < MANY; i++) {
+    int32_t n = -1;
+    cf_expect_ok(cf_end(&p, m.r[i], &n, &e), &e, "ASYNC-08: End");
+    ck_assert_msg(n == (int32_t)EACH, "ASYNC-08: End of op %d returned %d", i, n);
+  }
+  size_t have = cf_drain_join(&d);
+  ck_assert_msg(have == total, "ASYNC-08: the peer got %zu of %zu bytes", have, total);
+  for (int i = 0; i < MANY; i++)
+    ck_assert_msg(memcmp(buf + (size_t)i * EACH, got + (size_t)i * EACH, EACH) == 0,
+                  "ASYNC-08: operation %d's bytes are not contiguous and in Begin order", i);
+  uint64_t start = cf_now_ms();
+  while (atomic_load(&m.calls) < MANY && cf_now_ms() - start < CF_WAIT_MS) sched_yield();
+  ck_assert_msg(atomic_load(&m.calls) == MANY, "ASYNC-08: %d of %d callbacks ran",
+                atomic_load(&m.calls), MANY);
+  ck_assert_msg(atomic_load(&m.order_violations) == 0,
+                "ASYNC-08: %d operations completed before an operation begun earlier",
+                atomic_load(&m.order_violations));
+  for (int i = 0; i < MANY; i++) cf_release(m.r[i]);
+  free(buf);
+  free(got);
+  cf_pair_close(&p);
+}

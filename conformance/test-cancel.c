@@ -1,0 +1,180 @@
+/* test-cancel.c: CANCEL-01..04, thread exit and disposal. */
+#include "tests.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SMALL 256
+
+typedef struct starter {
+  cf_pair_t *p;
+  const uint8_t *buf;
+  int32_t size;
+  cf_cb_t *cb;
+  int wait_done;         /* wait for completion before exiting */
+  apmsock_result_t r;
+  apmsock_kind_t kind;
+  int done_before_exit;
+} starter_t;
+
+static void *starter_main(void *arg) {
+  starter_t *st = arg;
+  apmsock_error_t e = {0};
+  st->kind = cf_begin(st->p, st->buf, st->size, 0, st->size, 0, st->cb ? cf_callback : NULL,
+                      st->cb, &st->r, &e);
+  if (st->kind == APMSOCK_OK && st->wait_done) {
+    bool sig = false;
+    apmsock_result_wait(st->r, CF_WAIT_MS, &sig, NULL);
+    st->done_before_exit = sig;
+  }
+  return NULL; /* the thread exits here */
+}
+
+/* Runs Begin on a new thread that then exits; returns once it has. */
+static apmsock_result_t begin_on_exiting_thread(starter_t *st) {
+  pthread_t th;
+  ck_assert(pthread_create(&th, NULL, starter_main, st) == 0);
+  pthread_join(th, NULL);
+  ck_assert_msg(st->kind == APMSOCK_OK, "Begin on the exiting thread failed: %s",
+                apmsock_kind_name(st->kind));
+  return st->r;
+}
+
+static void expect_aborted(cf_pair_t *p, apmsock_result_t r, cf_cb_t *cb, const char *what) {
+  apmsock_error_t e = {0};
+  bool sig = false;
+  cf_expect_ok(apmsock_result_wait(r, CF_WAIT_MS, &sig, &e), &e, "WaitOne");
+  ck_assert_msg(sig, "%s: the operation did not complete within %d ms after its thread exited",
+                what, CF_WAIT_MS);
+  int32_t n = -1;
+  cf_expect_socket_error(cf_end(p, r, &n, &e), &e, APMSOCK_SE_OPERATION_ABORTED, what);
+  ck_assert_msg(cf_cb_wait(cb, 1, CF_WAIT_MS), "%s: the aborted operation ran no callback", what);
+}
+
+void cf_cancel_thread_exit(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *buf = malloc(CF_BIG);
+  ck_assert(buf != NULL);
+  cf_pattern(buf, CF_BIG, 60);
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  starter_t st = {.p = &p, .buf = buf, .size = CF_BIG, .cb = &cb};
+  apmsock_result_t r = begin_on_exiting_thread(&st);
+  expect_aborted(&p, r, &cb, "CANCEL-01: pending send of an exited thread");
+  cf_release(r);
+  cf_pair_close(&p);
+  apmsock_cleanup();
+  ck_assert_msg(cf_cb_calls(&cb) == 1, "CANCEL-01: the callback ran %d times", cf_cb_calls(&cb));
+  free(buf);
+}
+
+void cf_cancel_completed_before_exit(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[SMALL];
+  cf_pattern(buf, SMALL, 61);
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  starter_t st = {.p = &p, .buf = buf, .size = SMALL, .cb = &cb, .wait_done = 1};
+  apmsock_result_t r = begin_on_exiting_thread(&st);
+  ck_assert_msg(st.done_before_exit, "CANCEL-02: the send did not complete before its thread exited");
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "CANCEL-02: End after the thread exited");
+  ck_assert_msg(n == SMALL, "CANCEL-02: End returned %d", n);
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "CANCEL-02: no callback");
+  cf_release(r);
+  cf_expect_peer_gets(&p, buf, SMALL, "CANCEL-02");
+  cf_pair_close(&p);
+}
+
+void cf_cancel_other_threads(const cf_variant_t *v) {
+  /* The test thread's pending send A, then an exiting thread's send B
+   * queued behind it: B aborts, A completes whole, B sends nothing. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *a = malloc(CF_BIG), *got = malloc(CF_BIG);
+  ck_assert(a && got);
+  cf_pattern(a, CF_BIG, 62);
+  uint8_t b[SMALL];
+  memset(b, 'B', SMALL);
+  apmsock_result_t ra;
+  apmsock_error_t e = {0};
+  bool sig = true;
+  cf_expect_ok(cf_begin(&p, a, CF_BIG, 0, CF_BIG, 0, NULL, NULL, &ra, &e), &e, "Begin A");
+  cf_expect_ok(apmsock_result_wait(ra, 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "CANCEL-03: A completed although the peer reads nothing");
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  starter_t st = {.p = &p, .buf = b, .size = SMALL, .cb = &cb};
+  apmsock_result_t rb = begin_on_exiting_thread(&st);
+  expect_aborted(&p, rb, &cb, "CANCEL-03: B, begun by the exited thread");
+  cf_release(rb);
+  cf_expect_ok(apmsock_result_wait(ra, 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "CANCEL-03: A completed while the peer read nothing");
+  cf_drain_t d;
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+  int32_t n = -1;
+  cf_expect_ok(cf_end(&p, ra, &n, &e), &e, "CANCEL-03: End of A (another thread's exit)");
+  ck_assert_msg(n == (int32_t)CF_BIG, "CANCEL-03: End of A returned %d", n);
+  cf_release(ra);
+  ck_assert_msg(cf_drain_join(&d) == CF_BIG && memcmp(a, got, CF_BIG) == 0,
+                "CANCEL-03: A's bytes did not all arrive in order");
+  cf_expect_sentinel(&p, "CANCEL-03: nothing of B was sent");
+  cf_pair_close(&p);
+  free(a);
+  free(got);
+}
+
+void cf_cancel_close_pending(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t small[SMALL];
+  cf_pattern(small, SMALL, 63);
+  uint8_t *big = malloc(CF_BIG);
+  ck_assert(big != NULL);
+  cf_pattern(big, CF_BIG, 64);
+  cf_cb_t cbc, cb1, cb2;
+  cf_cb_init(&cbc);
+  cf_cb_init(&cb1);
+  cf_cb_init(&cb2);
+  apmsock_stats_t before, after;
+  apmsock_get_stats(&before);
+  apmsock_result_t rc, r1, r2;
+  apmsock_error_t e = {0};
+  bool sig = false;
+  cf_expect_ok(cf_begin(&p, small, SMALL, 0, SMALL, 0, cf_callback, &cbc, &rc, &e), &e, "Begin C");
+  cf_expect_ok(apmsock_result_wait(rc, CF_WAIT_MS, &sig, &e), &e, "WaitOne C");
+  ck_assert_msg(sig, "CANCEL-04: the small send C did not complete");
+  cf_expect_ok(cf_begin(&p, big, CF_BIG, 0, CF_BIG, 0, cf_callback, &cb1, &r1, &e), &e, "Begin P1");
+  cf_expect_ok(cf_begin(&p, big, CF_BIG, 0, CF_BIG, 0, cf_callback, &cb2, &r2, &e), &e, "Begin P2");
+  cf_expect_ok(apmsock_result_wait(r1, 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "CANCEL-04: P1 completed although the peer reads nothing");
+  cf_expect_ok(apmsock_close(p.s, &e), &e, "CANCEL-04: Close with two sends pending");
+  ck_assert_msg(cf_cb_wait(&cb1, 1, CF_WAIT_MS) && cf_cb_wait(&cb2, 1, CF_WAIT_MS),
+                "CANCEL-04: the aborted operations did not all run their callbacks");
+  int32_t n = -1;
+  cf_expect_kind(cf_end(&p, r1, &n, &e), &e, APMSOCK_OBJECT_DISPOSED, NULL, "CANCEL-04: End of P1");
+  ck_assert_msg(e.socket_error == APMSOCK_SE_OPERATION_ABORTED, "CANCEL-04: P1 carries %d, not 995",
+                e.socket_error);
+  cf_expect_kind(cf_end(&p, r2, &n, &e), &e, APMSOCK_OBJECT_DISPOSED, NULL, "CANCEL-04: End of P2");
+  n = -1;
+  cf_expect_ok(cf_end(&p, rc, &n, &e), &e, "CANCEL-04: End of C, completed before Close");
+  ck_assert_msg(n == SMALL, "CANCEL-04: C's result changed to %d", n);
+  cf_release(rc);
+  cf_release(r1);
+  cf_release(r2);
+  apmsock_get_stats(&after);
+  ck_assert_msg(after.operations_started - before.operations_started == 3 &&
+                    after.operations_completed - before.operations_completed == 3,
+                "CANCEL-04: started %llu, completed %llu (expected 3 and 3)",
+                (unsigned long long)(after.operations_started - before.operations_started),
+                (unsigned long long)(after.operations_completed - before.operations_completed));
+  cf_pair_close(&p);
+  apmsock_cleanup();
+  ck_assert_msg(cf_cb_calls(&cbc) == 1 && cf_cb_calls(&cb1) == 1 && cf_cb_calls(&cb2) == 1,
+                "CANCEL-04: callbacks ran %d/%d/%d times, expected once each", cf_cb_calls(&cbc),
+                cf_cb_calls(&cb1), cf_cb_calls(&cb2));
+  free(big);
+}

@@ -1,0 +1,332 @@
+/* test-conn.c: CONN-01..CONN-13, connection-oriented and connectionless. */
+#include "tests.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static apmsock_socket_t open_socket(const cf_variant_t *v) {
+  apmsock_socket_t s;
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family),
+                                   v->transport == CF_TCP ? APMSOCK_STREAM : APMSOCK_DGRAM, &s, &e),
+               &e, "open the socket under test");
+  return s;
+}
+
+void cf_conn_send_unconnected_stream(const cf_variant_t *v) {
+  /* CONN-01 (BeginSend) and CONN-02 (BeginSendTo): NotConnected from Begin. */
+  struct sockaddr_storage laddr;
+  int lfd = cf_tcp_listener(v->family, &laddr, 0);
+  apmsock_socket_t s = open_socket(v);
+  uint8_t buf[8] = "abcdefg";
+  apmsock_result_t r = {0x5a5a};
+  apmsock_error_t e = {0};
+  apmsock_kind_t k =
+      v->method == CF_SEND_TO
+          ? apmsock_begin_send_to(s, buf, 8, 0, 8, 0, CF_SA(&laddr), NULL, NULL, &r, &e)
+          : apmsock_begin_send(s, buf, 8, 0, 8, 0, NULL, NULL, &r, &e);
+  cf_expect_socket_error(k, &e, APMSOCK_SE_NOT_CONNECTED, v->clause);
+  ck_assert_msg(r.handle == 0, "%s: a Begin that threw left a result", v->clause);
+  apmsock_close(s, NULL);
+  close(lfd);
+}
+
+static void conn03(const cf_variant_t *v, int how) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, how);
+  uint8_t buf[3000];
+  cf_pattern(buf, sizeof(buf), 3);
+  cf_send_ok(&p, buf, 1000, "CONN-03: first send");
+  cf_send_ok(&p, buf + 1000, 2000, "CONN-03: second send");
+  cf_expect_peer_gets(&p, buf, sizeof(buf), "CONN-03: the bytes of both sends in order");
+  cf_pair_close(&p);
+}
+void cf_conn_after_connect(const cf_variant_t *v) { conn03(v, 0); }
+void cf_conn_after_begin_connect(const cf_variant_t *v) { conn03(v, CF_PAIR_BEGIN_CONNECT); }
+void cf_conn_after_accept(const cf_variant_t *v) { conn03(v, CF_PAIR_ACCEPT); }
+void cf_conn_after_begin_accept(const cf_variant_t *v) { conn03(v, CF_PAIR_BEGIN_ACCEPT); }
+
+static void conn04(const cf_variant_t *v, int how) {
+  /* BeginSendTo on a connected stream ignores remoteEP: bytes go to the
+   * connected peer, nothing to the other listener. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, how);
+  struct sockaddr_storage other;
+  int ofd = cf_tcp_listener(v->family, &other, 0);
+  uint8_t buf[500];
+  cf_pattern(buf, sizeof(buf), 4);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(apmsock_begin_send_to(p.s, buf, sizeof(buf), 0, sizeof(buf), 0, CF_SA(&other), NULL,
+                                     NULL, &r, &e),
+               &e, "CONN-04: BeginSendTo to another endpoint");
+  cf_expect_ok(apmsock_end_send_to(p.s, r, &n, &e), &e, "CONN-04: EndSendTo");
+  ck_assert_msg(n == (int32_t)sizeof(buf), "CONN-04: EndSendTo returned %d", n);
+  cf_release(r);
+  cf_expect_peer_gets(&p, buf, sizeof(buf), "CONN-04: the connected peer");
+  ck_assert_msg(!cf_fd_readable_now(ofd), "CONN-04: remoteEP got a connection");
+  close(ofd);
+  cf_pair_close(&p);
+}
+void cf_conn_send_to_connected_stream(const cf_variant_t *v) { conn04(v, 0); }
+void cf_conn_send_to_accepted_stream(const cf_variant_t *v) { conn04(v, CF_PAIR_ACCEPT); }
+
+void cf_conn_dgram_default_host(const cf_variant_t *v) {
+  cf_pair_t p; /* CF_SEND: connected to the receiver */
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[100];
+  cf_pattern(buf, sizeof(buf), 5);
+  cf_send_ok(&p, buf, sizeof(buf), "CONN-05: BeginSend after Connect");
+  cf_expect_peer_gets(&p, buf, sizeof(buf), "CONN-05: the default remote host");
+  cf_pair_close(&p);
+}
+
+void cf_conn_dgram_unconnected_send(const cf_variant_t *v) {
+  struct sockaddr_storage ra;
+  int rfd = cf_udp_receiver(v->family, &ra);
+  apmsock_socket_t s = open_socket(v);
+  uint8_t buf[8] = {0};
+  apmsock_result_t r = {0x5a5a};
+  apmsock_error_t e = {0};
+  apmsock_kind_t k = apmsock_begin_send(s, buf, 8, 0, 8, 0, NULL, NULL, &r, &e);
+  cf_expect_socket_error(k, &e, APMSOCK_SE_NOT_CONNECTED, "CONN-06: BeginSend without Connect");
+  ck_assert_msg(r.handle == 0, "CONN-06: a Begin that threw left a result");
+  close(rfd);
+  apmsock_close(s, NULL);
+}
+
+void cf_conn_implicit_bind(const cf_variant_t *v) {
+  /* No Bind: after EndSendTo, LocalEndPoint is the source the receiver saw. */
+  struct sockaddr_storage ra, from, local;
+  int rfd = cf_udp_receiver(v->family, &ra);
+  apmsock_socket_t s = open_socket(v);
+  uint8_t buf[32];
+  cf_pattern(buf, sizeof(buf), 7);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(apmsock_begin_send_to(s, buf, 32, 0, 32, 0, CF_SA(&ra), NULL, NULL, &r, &e), &e,
+               "CONN-07: BeginSendTo on an unbound socket");
+  cf_expect_ok(apmsock_end_send_to(s, r, &n, &e), &e, "CONN-07: EndSendTo");
+  ck_assert_msg(n == 32, "CONN-07: EndSendTo returned %d", n);
+  cf_release(r);
+  char got[64];
+  size_t len = cf_udp_recv(rfd, got, sizeof(got), &from, "CONN-07: receiver");
+  ck_assert_msg(len == 32 && memcmp(got, buf, 32) == 0, "CONN-07: wrong datagram");
+  cf_expect_ok(apmsock_local_endpoint(s, &local, &e), &e, "CONN-07: LocalEndPoint");
+  char a[80], b[80];
+  ck_assert_msg(local.ss_family == v->family, "CONN-07: LocalEndPoint is null (family %d)",
+                local.ss_family);
+  ck_assert_msg(cf_addr_port(&local) != 0, "CONN-07: LocalEndPoint port is 0");
+  ck_assert_msg(cf_addr_equal(&local, &from), "CONN-07: LocalEndPoint %s, the receiver saw %s",
+                cf_addr_str(&local, a, sizeof(a)), cf_addr_str(&from, b, sizeof(b)));
+  close(rfd);
+  apmsock_close(s, NULL);
+}
+
+static void recv_exact_dgram(int fd, const uint8_t *want, size_t n, const char *what) {
+  char got[2048];
+  size_t len = cf_udp_recv(fd, got, sizeof(got), NULL, what);
+  ck_assert_msg(len == n && memcmp(got, want, n) == 0, "%s: got another datagram (%zu bytes)",
+                what, len);
+}
+
+void cf_conn_override_once(const cf_variant_t *v) {
+  /* Connected to A; BeginSendTo(B) goes to B, the next BeginSend to A. */
+  cf_pair_t p; /* method CF_SEND: connected to p.peer_fd (A) */
+  cf_pair_open(v, &p, 0);
+  struct sockaddr_storage baddr;
+  int bfd = cf_udp_receiver(v->family, &baddr);
+  uint8_t one[10], two[20];
+  cf_pattern(one, sizeof(one), 81);
+  cf_pattern(two, sizeof(two), 82);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n;
+  cf_expect_ok(apmsock_begin_send_to(p.s, one, 10, 0, 10, 0, CF_SA(&baddr), NULL, NULL, &r, &e),
+               &e, "CONN-08: BeginSendTo(B) on a connected datagram socket");
+  cf_expect_ok(apmsock_end_send_to(p.s, r, &n, &e), &e, "CONN-08: EndSendTo");
+  cf_release(r);
+  cf_send_ok(&p, two, sizeof(two), "CONN-08: BeginSend afterwards");
+  recv_exact_dgram(bfd, one, 10, "CONN-08: B gets the BeginSendTo datagram");
+  recv_exact_dgram(p.peer_fd, two, 20, "CONN-08: A's first datagram is the BeginSend one");
+  ck_assert_msg(!cf_fd_readable_now(bfd), "CONN-08: B got the BeginSend datagram too");
+  ck_assert_msg(!cf_fd_readable_now(p.peer_fd), "CONN-08: A got more");
+  close(bfd);
+  cf_pair_close(&p);
+}
+
+void cf_conn_reconnect(const cf_variant_t *v) {
+  cf_pair_t p; /* connected to A */
+  cf_pair_open(v, &p, 0);
+  struct sockaddr_storage baddr;
+  int bfd = cf_udp_receiver(v->family, &baddr);
+  uint8_t one[10], two[20];
+  cf_pattern(one, sizeof(one), 91);
+  cf_pattern(two, sizeof(two), 92);
+  cf_send_ok(&p, one, 10, "CONN-09: BeginSend to A");
+  recv_exact_dgram(p.peer_fd, one, 10, "CONN-09: A");
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_connect(p.s, CF_SA(&baddr), &e), &e, "CONN-09: Connect again, to B");
+  cf_send_ok(&p, two, 20, "CONN-09: BeginSend after the second Connect");
+  recv_exact_dgram(bfd, two, 20, "CONN-09: B gets the datagram");
+  ck_assert_msg(!cf_fd_readable_now(p.peer_fd), "CONN-09: A still got a datagram");
+  close(bfd);
+  cf_pair_close(&p);
+}
+
+void cf_conn_several_hosts(const cf_variant_t *v) {
+  enum { N = 4 };
+  struct sockaddr_storage a[N];
+  int fd[N];
+  apmsock_socket_t s = open_socket(v);
+  apmsock_result_t r[N];
+  apmsock_error_t e = {0};
+  uint8_t buf[N][16];
+  for (int i = 0; i < N; i++) {
+    fd[i] = cf_udp_receiver(v->family, &a[i]);
+    cf_pattern(buf[i], 16, 100 + (unsigned)i);
+  }
+  for (int i = 0; i < N; i++)
+    cf_expect_ok(apmsock_begin_send_to(s, buf[i], 16, 0, 16, 0, CF_SA(&a[i]), NULL, NULL, &r[i], &e),
+                 &e, "CONN-10: BeginSendTo");
+  for (int i = 0; i < N; i++) {
+    int32_t n = -1;
+    cf_expect_ok(apmsock_end_send_to(s, r[i], &n, &e), &e, "CONN-10: EndSendTo");
+    ck_assert_msg(n == 16, "CONN-10: EndSendTo returned %d", n);
+    cf_release(r[i]);
+  }
+  for (int i = 0; i < N; i++) {
+    recv_exact_dgram(fd[i], buf[i], 16, "CONN-10: each receiver gets its own datagram");
+    ck_assert_msg(!cf_fd_readable_now(fd[i]), "CONN-10: receiver %d got more than its own", i);
+    close(fd[i]);
+  }
+  apmsock_close(s, NULL);
+}
+
+void cf_conn_large_stream(const cf_variant_t *v) {
+  /* Several MiB through tiny buffers: End returns exactly size, every byte
+   * arrives in order. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
+  ck_assert(buf && got);
+  cf_pattern(buf, CF_BIG, 11);
+  cf_drain_t d;
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(&p, buf, CF_BIG, 0, CF_BIG, 0, NULL, NULL, &r, &e), &e, "CONN-11: Begin");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "CONN-11: End");
+  ck_assert_msg(n == (int32_t)CF_BIG, "CONN-11: End returned %d of %u bytes", n, CF_BIG);
+  cf_release(r);
+  size_t total = cf_drain_join(&d);
+  ck_assert_msg(total == CF_BIG, "CONN-11: the peer got %zu of %u bytes", total, CF_BIG);
+  ck_assert_msg(memcmp(buf, got, CF_BIG) == 0, "CONN-11: the peer got the bytes out of order");
+  free(buf);
+  free(got);
+  cf_pair_close(&p);
+}
+
+/* A 4 MiB send into tiny buffers with the peer not reading: pending. */
+static apmsock_result_t begin_pending(cf_pair_t *p, uint8_t *buf, const char *what) {
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  bool sig = true;
+  cf_expect_ok(cf_begin(p, buf, CF_BIG, 0, CF_BIG, 0, NULL, NULL, &r, &e), &e, what);
+  cf_expect_ok(apmsock_result_wait(r, 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "%s: completed although the peer reads nothing", what);
+  return r;
+}
+
+void cf_conn_blocking_pending(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
+  ck_assert(buf && got);
+  cf_pattern(buf, CF_BIG, 12);
+  apmsock_result_t r = begin_pending(&p, buf, "CONN-12: blocking send, peer not reading");
+  apmsock_error_t e = {0};
+  bool sig = true;
+  cf_expect_ok(apmsock_result_wait(r, 50, &sig, &e), &e, "WaitOne(50)");
+  ck_assert_msg(!sig, "CONN-12: the send completed while the peer read nothing");
+  cf_drain_t d;
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+  int32_t n = -1;
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "CONN-12: End once the peer reads");
+  ck_assert_msg(n == (int32_t)CF_BIG, "CONN-12: End returned %d", n);
+  cf_release(r);
+  ck_assert_msg(cf_drain_join(&d) == CF_BIG, "CONN-12: the peer did not get every byte");
+  ck_assert_msg(memcmp(buf, got, CF_BIG) == 0, "CONN-12: bytes differ");
+  free(buf);
+  free(got);
+  cf_pair_close(&p);
+}
+
+void cf_conn_nonblocking_would_block(const cf_variant_t *v) {
+  /* The buffers are full (a blocking send waits for the peer); a send on the
+   * now non-blocking socket cannot go out: WouldBlock, and nothing of it is
+   * sent (the peer gets the first send, then the sentinel). */
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
+  ck_assert(buf && got);
+  cf_pattern(buf, CF_BIG, 13);
+  apmsock_result_t r = begin_pending(&p, buf, "CONN-12: fill the buffers");
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
+  const uint8_t x[4] = {'X', 'X', 'X', 'X'};
+  apmsock_result_t r2 = {0};
+  apmsock_kind_t k = cf_begin(&p, x, 4, 0, 4, 0, NULL, NULL, &r2, &e);
+  if (v->method == CF_SEND) {
+    cf_expect_socket_error(k, &e, APMSOCK_SE_WOULD_BLOCK, "CONN-12: non-blocking BeginSend");
+  } else {
+    cf_expect_ok(k, &e, "CONN-12: non-blocking BeginSendTo (its error belongs to End)");
+    int32_t n2 = -1;
+    k = cf_end(&p, r2, &n2, &e);
+    cf_expect_socket_error(k, &e, APMSOCK_SE_WOULD_BLOCK, "CONN-12: non-blocking EndSendTo");
+    cf_release(r2);
+  }
+  cf_drain_t d;
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+  int32_t n = -1;
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "CONN-12: End of the first send");
+  ck_assert_msg(n == (int32_t)CF_BIG, "CONN-12: End returned %d", n);
+  cf_release(r);
+  ck_assert_msg(cf_drain_join(&d) == CF_BIG, "CONN-12: the peer did not get the first send");
+  ck_assert_msg(memcmp(buf, got, CF_BIG) == 0, "CONN-12: the peer got other bytes");
+  cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 1, &e), &e, "Blocking = true");
+  cf_expect_sentinel(&p, "CONN-12: nothing of the WouldBlock send went out");
+  free(buf);
+  free(got);
+  cf_pair_close(&p);
+}
+
+void cf_conn_no_listener(const cf_variant_t *v) {
+  /* Completion does not mean delivery: nobody listens, all bytes "sent". */
+  struct sockaddr_storage dead;
+  cf_free_udp_port(v->family, &dead);
+  apmsock_socket_t s = open_socket(v);
+  apmsock_error_t e = {0};
+  uint8_t buf[64];
+  cf_pattern(buf, sizeof(buf), 14);
+  apmsock_result_t r;
+  int32_t n = -1;
+  if (v->method == CF_SEND) {
+    cf_expect_ok(apmsock_connect(s, CF_SA(&dead), &e), &e, "CONN-13: Connect to a dead port");
+    cf_expect_ok(apmsock_begin_send(s, buf, 64, 0, 64, 0, NULL, NULL, &r, &e), &e,
+                 "CONN-13: BeginSend");
+    cf_expect_ok(apmsock_end_send(s, r, &n, &e), &e, "CONN-13: EndSend");
+  } else {
+    cf_expect_ok(apmsock_begin_send_to(s, buf, 64, 0, 64, 0, CF_SA(&dead), NULL, NULL, &r, &e), &e,
+                 "CONN-13: BeginSendTo");
+    cf_expect_ok(apmsock_end_send_to(s, r, &n, &e), &e, "CONN-13: EndSendTo");
+  }
+  ck_assert_msg(n == 64, "CONN-13: End returned %d, expected all 64 bytes", n);
+  cf_release(r);
+  apmsock_close(s, NULL);
+}

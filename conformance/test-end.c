@@ -1,0 +1,147 @@
+/* test-end.c: END-01..END-05, EndSend / EndSendTo. */
+#include "tests.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SMALL 64
+
+static apmsock_kind_t end_other_method(cf_pair_t *p, apmsock_result_t r, int32_t *n,
+                                       apmsock_error_t *e) {
+  return p->v->method == CF_SEND_TO ? apmsock_end_send(p->s, r, n, e)
+                                    : apmsock_end_send_to(p->s, r, n, e);
+}
+
+void cf_end_null(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  apmsock_error_t e = {0};
+  int32_t n = 7;
+  apmsock_kind_t k = cf_end(&p, APMSOCK_NULL_RESULT, &n, &e);
+  cf_expect_kind(k, &e, APMSOCK_ARGUMENT_NULL, "asyncResult", "END-01: End(null)");
+  cf_expect_sentinel(&p, "END-01");
+  cf_pair_close(&p);
+}
+
+void cf_end_foreign(const cf_variant_t *v) {
+  cf_pair_t p, q;
+  cf_pair_open(v, &p, 0);
+  cf_pair_open(v, &q, 0);
+  uint8_t buf[SMALL];
+  cf_pattern(buf, SMALL, 50);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(&p, buf, SMALL, 0, SMALL, 0, NULL, NULL, &r, &e), &e, "Begin");
+  /* Another socket's End. */
+  apmsock_kind_t k = cf_end(&q, r, &n, &e);
+  cf_expect_kind(k, &e, APMSOCK_ARGUMENT, "asyncResult", "END-02: End on another socket");
+  /* The other method's End (a BeginSendTo result to EndSend and back). */
+  k = end_other_method(&p, r, &n, &e);
+  cf_expect_kind(k, &e, APMSOCK_ARGUMENT, "asyncResult", "END-02: End of the other method");
+  /* Bad input loses nothing: the right End still reports the send. */
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "END-02: the right End afterwards");
+  ck_assert_msg(n == SMALL, "END-02: the right End returned %d", n);
+  cf_release(r);
+  /* A released result is no longer this socket's. */
+  k = cf_end(&p, r, &n, &e);
+  cf_expect_kind(k, &e, APMSOCK_ARGUMENT, "asyncResult", "END-02: End of a released result");
+  cf_expect_peer_gets(&p, buf, SMALL, "END-02");
+  cf_pair_close(&q);
+  cf_pair_close(&p);
+}
+
+void cf_end_twice(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[SMALL];
+  cf_pattern(buf, SMALL, 51);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(&p, buf, SMALL, 0, SMALL, 0, NULL, NULL, &r, &e), &e, "Begin");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "first End");
+  n = -1;
+  apmsock_kind_t k = cf_end(&p, r, &n, &e);
+  cf_expect_kind(k, &e, APMSOCK_INVALID_OPERATION, NULL, "END-03: second End");
+  cf_release(r);
+  cf_expect_peer_gets(&p, buf, SMALL, "END-03");
+  cf_pair_close(&p);
+}
+
+void cf_end_failed_datagram(const cf_variant_t *v) {
+  /* A BeginSendTo that fails in transmission: End throws with its error. */
+  size_t len = (v->family == AF_INET6 ? 65527 : 65507) + 100;
+  uint8_t *buf = malloc(len);
+  ck_assert(buf != NULL);
+  memset(buf, 'z', len);
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(&p, buf, (int32_t)len, 0, (int32_t)len, 0, NULL, NULL, &r, &e), &e,
+               "BeginSendTo (oversize)");
+  cf_expect_socket_error(cf_end(&p, r, &n, &e), &e, APMSOCK_SE_MESSAGE_SIZE, "END-04: EndSendTo");
+  cf_release(r);
+  cf_expect_sentinel(&p, "END-04");
+  cf_pair_close(&p);
+  free(buf);
+}
+
+void cf_end_failed_stream(const cf_variant_t *v) {
+  /* A pending stream send whose peer resets: End throws ConnectionReset. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *buf = malloc(CF_BIG);
+  ck_assert(buf != NULL);
+  cf_pattern(buf, CF_BIG, 52);
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  bool sig = true;
+  cf_expect_ok(cf_begin(&p, buf, CF_BIG, 0, CF_BIG, 0, cf_callback, &cb, &r, &e), &e, "Begin");
+  cf_expect_ok(apmsock_result_wait(r, 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "END-04: the send completed although the peer reads nothing");
+  struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(p.peer_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  close(p.peer_fd);
+  p.peer_fd = -1;
+  int32_t n = -1;
+  cf_expect_socket_error(cf_end(&p, r, &n, &e), &e, APMSOCK_SE_CONNECTION_RESET,
+                         "END-04: End of a send the peer reset");
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "END-04: the failed operation ran no callback");
+  cf_release(r);
+  cf_pair_close(&p);
+  free(buf);
+}
+
+void cf_end_closed(const cf_variant_t *v) {
+  /* Close with a send pending: End says ObjectDisposed carrying 995. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *buf = malloc(CF_BIG);
+  ck_assert(buf != NULL);
+  cf_pattern(buf, CF_BIG, 53);
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  bool sig = true;
+  cf_expect_ok(cf_begin(&p, buf, CF_BIG, 0, CF_BIG, 0, cf_callback, &cb, &r, &e), &e, "Begin");
+  cf_expect_ok(apmsock_result_wait(r, 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "END-05: the send completed although the peer reads nothing");
+  cf_expect_ok(apmsock_close(p.s, &e), &e, "Close with a send pending");
+  int32_t n = -1;
+  apmsock_kind_t k = cf_end(&p, r, &n, &e);
+  cf_expect_kind(k, &e, APMSOCK_OBJECT_DISPOSED, NULL, "END-05: End after Close");
+  ck_assert_msg(e.socket_error == APMSOCK_SE_OPERATION_ABORTED,
+                "END-05: ObjectDisposed carries SocketError %d, expected OperationAborted 995",
+                e.socket_error);
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "END-05: the aborted operation ran no callback");
+  cf_release(r);
+  cf_pair_close(&p);
+  free(buf);
+}

@@ -1,0 +1,193 @@
+/* test-err.c: ERR-01..ERR-05, socket errors and their codes. */
+#include "tests.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void cf_err_invalid_flags(const cf_variant_t *v) {
+  /* Receive-only, undefined and (on datagrams) OutOfBand: OperationNotSupported
+   * from Begin, no result, nothing sent. */
+  static const int32_t bad[] = {0x4000, APMSOCK_FLAG_BROADCAST, APMSOCK_FLAG_MULTICAST,
+                                APMSOCK_FLAG_PEEK, APMSOCK_FLAG_TRUNCATED,
+                                APMSOCK_FLAG_CONTROL_DATA_TRUNCATED, APMSOCK_FLAG_PARTIAL,
+                                APMSOCK_FLAG_MAX_IO_VECTOR_LENGTH,
+                                APMSOCK_FLAG_DONT_ROUTE | 0x4000, APMSOCK_FLAG_OUT_OF_BAND};
+  size_t count = sizeof(bad) / sizeof(bad[0]);
+  if (v->transport == CF_TCP) count--; /* OutOfBand is valid on a stream */
+  uint8_t buf[32];
+  cf_pattern(buf, sizeof(buf), 1);
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  for (size_t i = 0; i < count; i++) {
+    char what[96];
+    snprintf(what, sizeof(what), "ERR-01: SocketFlags 0x%x", (unsigned)bad[i]);
+    apmsock_result_t r = {0x5a5a};
+    apmsock_error_t e = {0};
+    apmsock_kind_t k = cf_begin(&p, buf, sizeof(buf), 0, sizeof(buf), bad[i], NULL, NULL, &r, &e);
+    cf_expect_socket_error(k, &e, APMSOCK_SE_OPERATION_NOT_SUPPORTED, what);
+    ck_assert_msg(r.handle == 0, "%s: a Begin that threw left a result", what);
+  }
+  cf_expect_sentinel(&p, "ERR-01");
+  cf_pair_close(&p);
+}
+
+/* Transmission errors: BeginSend throws them, BeginSendTo's End does. */
+static void expect_transmission_error(cf_pair_t *p, int se, const char *what) {
+  uint8_t buf[64];
+  cf_pattern(buf, sizeof(buf), 2);
+  apmsock_result_t r = {0};
+  apmsock_error_t e = {0};
+  apmsock_kind_t k = cf_begin(p, buf, sizeof(buf), 0, sizeof(buf), 0, NULL, NULL, &r, &e);
+  if (p->v->method == CF_SEND) {
+    cf_expect_socket_error(k, &e, se, what);
+    ck_assert_msg(r.handle == 0, "%s: a Begin that threw left a result", what);
+    return;
+  }
+  cf_expect_ok(k, &e, "BeginSendTo (its transmission error belongs to EndSendTo)");
+  int32_t n = -1;
+  k = cf_end(p, r, &n, &e);
+  cf_expect_socket_error(k, &e, se, what);
+  cf_release(r);
+}
+
+void cf_err_shutdown(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_shutdown(p.s, APMSOCK_SHUTDOWN_SEND, &e), &e, "Shutdown(Send)");
+  expect_transmission_error(&p, APMSOCK_SE_SHUTDOWN, "ERR-02: send after Shutdown(Send)");
+  /* The peer sees the orderly end of the stream and no byte before it. */
+  char c;
+  ck_assert_msg(recv(p.peer_fd, &c, 1, 0) == 0, "ERR-02: the peer got data after Shutdown(Send)");
+  cf_pair_close(&p);
+}
+
+void cf_err_reset(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  /* Linger 0 makes close() send a reset instead of a FIN. */
+  struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  ck_assert(setsockopt(p.peer_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+  close(p.peer_fd);
+  p.peer_fd = -1;
+  expect_transmission_error(&p, APMSOCK_SE_CONNECTION_RESET, "ERR-02: send after the peer's reset");
+  cf_pair_close(&p);
+}
+
+void cf_err_errno_table(const cf_variant_t *v) {
+  /* ERR-03: one table, every row: errno -> SocketError, number -> name/text. */
+  int rows = 0;
+#define XX(name, dotnet, number, errnum, text)                                                \
+  do {                                                                                        \
+    rows++;                                                                                   \
+    ck_assert_msg(strcmp(apmsock_socket_error_name(number), dotnet) == 0,                     \
+                  "ERR-03 row %s: name of %d is \"%s\", expected \"%s\"", #name, number,      \
+                  apmsock_socket_error_name(number), dotnet);                                 \
+    ck_assert_msg(apmsock_socket_error_text(number) && *apmsock_socket_error_text(number),    \
+                  "ERR-03 row %s: no description", #name);                                    \
+    if ((errnum) != 0)                                                                        \
+      ck_assert_msg(apmsock_socket_error_from_errno(errnum) == (number),                      \
+                    "ERR-03 row %s: errno %d maps to %d, expected %d", #name, (errnum),       \
+                    apmsock_socket_error_from_errno(errnum), (number));                       \
+  } while (0);
+  APMSOCK_SOCKET_ERROR_MAP(XX)
+#undef XX
+  ck_assert_msg(rows > 30, "ERR-03: the table has only %d rows", rows);
+  ck_assert_msg(apmsock_socket_error_from_errno(0) == APMSOCK_SE_SUCCESS, "ERR-03: errno 0");
+  ck_assert_msg(apmsock_socket_error_from_errno(EWOULDBLOCK) == APMSOCK_SE_WOULD_BLOCK,
+                "ERR-03: EWOULDBLOCK");
+  ck_assert_msg(apmsock_socket_error_from_errno(987654) == APMSOCK_SE_SOCKET_ERROR,
+                "ERR-03: an errno outside the table must map to SocketError (-1)");
+  ck_assert_msg(strcmp(apmsock_socket_error_name(424242), "Unknown") == 0,
+                "ERR-03: a number outside the table must be named \"Unknown\"");
+}
+
+void cf_err_kind_names(const cf_variant_t *v) {
+  /* The exception type names every report carries. */
+#define XX(name, type)                                                                        \
+  ck_assert_msg(strcmp(apmsock_kind_name(APMSOCK_##name), type) == 0,                          \
+                "ERR-03: kind %s is named \"%s\", expected \"%s\"", #name,                    \
+                apmsock_kind_name(APMSOCK_##name), type);
+  APMSOCK_KIND_MAP(XX)
+#undef XX
+  /* The header allows "" or "Unknown" for a value outside the table. */
+  const char *unknown = apmsock_kind_name((apmsock_kind_t)999);
+  ck_assert_msg(unknown && (strcmp(unknown, "") == 0 || strcmp(unknown, "Unknown") == 0),
+                "ERR-03: an unknown kind is named \"%s\"", unknown ? unknown : "(null)");
+}
+
+void cf_err_disposed(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[16] = {0};
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_close(p.s, &e), &e, "Close");
+  apmsock_result_t r = {0x5a5a};
+  apmsock_kind_t k = cf_begin(&p, buf, sizeof(buf), 0, sizeof(buf), 0, NULL, NULL, &r, &e);
+  cf_expect_kind(k, &e, APMSOCK_OBJECT_DISPOSED, NULL, "ERR-04: Begin on a closed socket");
+  ck_assert_msg(r.handle == 0, "ERR-04: a Begin that threw left a result");
+  cf_expect_ok(apmsock_close(p.s, &e), &e, "ERR-04: closing twice is a no-op");
+  ck_assert_msg(!cf_fd_readable_now(p.peer_fd) || v->transport == CF_TCP,
+                "ERR-04: the receiver got a datagram from a closed socket");
+  cf_pair_close(&p);
+}
+
+void cf_err_family_mismatch(const cf_variant_t *v) {
+  /* SHOULD: an IPv6 remoteEP on an IPv4 socket is AddressFamilyNotSupported,
+   * from Begin (known before any byte), nothing sent. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  struct sockaddr_storage other;
+  int fd6 = cf_udp_receiver(AF_INET6, &other);
+  uint8_t buf[16] = {0};
+  apmsock_result_t r = {0x5a5a};
+  apmsock_error_t e = {0};
+  apmsock_kind_t k = apmsock_begin_send_to(p.s, buf, sizeof(buf), 0, sizeof(buf), 0,
+                                           CF_SA(&other), NULL, NULL, &r, &e);
+  cf_expect_socket_error(k, &e, APMSOCK_SE_ADDRESS_FAMILY_NOT_SUPPORTED,
+                         "ERR-05: IPv6 remoteEP on an IPv4 socket");
+  ck_assert_msg(r.handle == 0, "ERR-05: a Begin that threw left a result");
+  ck_assert_msg(!cf_fd_readable_now(fd6), "ERR-05: the IPv6 receiver got a datagram");
+  close(fd6);
+  cf_expect_sentinel(&p, "ERR-05");
+  cf_pair_close(&p);
+}
+
+void cf_err_v4_on_v6_info(const cf_variant_t *v) {
+  /* INFO: an IPv4 endpoint on an IPv6 socket, DualMode off and on. */
+  for (int dual = 0; dual <= 1; dual++) {
+    apmsock_socket_t s;
+    apmsock_error_t e = {0};
+    cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET6, APMSOCK_DGRAM, &s, &e), &e, "open v6");
+    apmsock_kind_t ko = apmsock_set_option(s, APMSOCK_OPT_DUAL_MODE, dual, &e);
+    struct sockaddr_storage a4;
+    int fd = cf_udp_receiver(AF_INET, &a4);
+    uint8_t buf[4] = {1, 2, 3, 4};
+    apmsock_result_t r = {0};
+    int32_t n = -1;
+    apmsock_kind_t kb = apmsock_begin_send_to(s, buf, 4, 0, 4, 0, CF_SA(&a4), NULL, NULL, &r, &e);
+    int seb = e.socket_error;
+    apmsock_kind_t ke = APMSOCK_OK;
+    int see = 0;
+    if (kb == APMSOCK_OK) {
+      ke = apmsock_end_send_to(s, r, &n, &e);
+      see = e.socket_error;
+      apmsock_result_release(r, NULL);
+    }
+    int got = 0;
+    if (kb == APMSOCK_OK && ke == APMSOCK_OK) {
+      char c[8];
+      got = (int)cf_udp_recv(fd, c, sizeof(c), NULL, "ERR-05 INFO: dual-mode receive") == 4;
+    }
+    cf_info(v->clause, v->test,
+            "DualMode=%d (set_option %s): Begin %s/%s, End %s/%s, bytes %d, delivered %d", dual,
+            ko == APMSOCK_OK ? "ok" : apmsock_kind_name(ko),
+            kb == APMSOCK_OK ? "OK" : apmsock_kind_name(kb), apmsock_socket_error_name(seb),
+            ke == APMSOCK_OK ? "OK" : apmsock_kind_name(ke), apmsock_socket_error_name(see), n,
+            got);
+    close(fd);
+    apmsock_close(s, NULL);
+  }
+}

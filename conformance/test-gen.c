@@ -1,0 +1,366 @@
+/* test-gen.c: TRACE-01, CTX-01, SEC-01, EX-01. */
+#include "tests.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- TRACE-01: the sink ---------------------------------------------------- */
+
+#define MAX_REC 64
+static struct {
+  pthread_mutex_t mu;
+  int n;
+  apmsock_trace_record_t rec[MAX_REC];
+  char op[MAX_REC][24];
+} tr = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void sink(const apmsock_trace_record_t *rec, void *ctx) {
+  pthread_mutex_lock(&tr.mu);
+  if (tr.n < MAX_REC) {
+    tr.rec[tr.n] = *rec;
+    snprintf(tr.op[tr.n], sizeof(tr.op[0]), "%s", rec->operation ? rec->operation : "(null)");
+    tr.rec[tr.n].operation = tr.op[tr.n];
+  }
+  tr.n++;
+  pthread_mutex_unlock(&tr.mu);
+}
+
+static int rec_count(void) {
+  pthread_mutex_lock(&tr.mu);
+  int n = tr.n;
+  pthread_mutex_unlock(&tr.mu);
+  return n;
+}
+
+static int wait_records(int n) {
+  uint64_t start = cf_now_ms();
+  while (rec_count() < n && cf_now_ms() - start < CF_WAIT_MS) sched_yield();
+  return rec_count() >= n;
+}
+
+static const apmsock_trace_record_t *find_rec(int event, apmsock_kind_t kind) {
+  for (int i = 0; i < tr.n && i < MAX_REC; i++)
+    if (tr.rec[i].event == event && tr.rec[i].kind == kind) return &tr.rec[i];
+  return NULL;
+}
+
+void cf_trace_sink(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  const char *opname = v->method == CF_SEND_TO ? "BeginSendTo" : "BeginSend";
+  apmsock_trace_set_sink(sink, NULL);
+  apmsock_trace_enable(true);
+  ck_assert_msg(apmsock_trace_enabled(), "TRACE-01: tracing did not switch on");
+  uint8_t buf[100];
+  cf_pattern(buf, sizeof(buf), 70);
+  cf_send_ok(&p, buf, 100, "TRACE-01: traced send");
+  ck_assert_msg(wait_records(2), "TRACE-01: %d records for one send, expected 2 (begin, complete)",
+                rec_count());
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  ck_assert(cf_begin(&p, buf, 100, 0, -1, 0, NULL, NULL, &r, &e) == APMSOCK_ARGUMENT_OUT_OF_RANGE);
+  ck_assert_msg(wait_records(3), "TRACE-01: a Begin that threw left no record");
+  pthread_mutex_lock(&tr.mu);
+  int n = tr.n;
+  const apmsock_trace_record_t *b = find_rec(APMSOCK_TRACE_BEGIN, APMSOCK_OK);
+  const apmsock_trace_record_t *c = find_rec(APMSOCK_TRACE_COMPLETE, APMSOCK_OK);
+  const apmsock_trace_record_t *x = find_rec(APMSOCK_TRACE_BEGIN, APMSOCK_ARGUMENT_OUT_OF_RANGE);
+  pthread_mutex_unlock(&tr.mu);
+  ck_assert_msg(n == 3, "TRACE-01: %d records, expected 3", n);
+  ck_assert_msg(b && c && x, "TRACE-01: missing record (begin %p, complete %p, failed begin %p)",
+                (void *)b, (void *)c, (void *)x);
+  ck_assert_msg(b->socket == p.s.handle && c->socket == p.s.handle && x->socket == p.s.handle,
+                "TRACE-01: a record names another socket");
+  ck_assert_msg(strcmp(b->operation, opname) == 0 && strcmp(c->operation, opname) == 0,
+                "TRACE-01: operation \"%s\"/\"%s\", expected \"%s\"", b->operation, c->operation,
+                opname);
+  ck_assert_msg(b->size == 100 && c->size == 100, "TRACE-01: sizes %d/%d, expected 100", b->size,
+                c->size);
+  ck_assert_msg(b->socket_error == 0 && c->socket_error == 0, "TRACE-01: success with a socket error");
+  cf_expect_peer_gets(&p, buf, 100, "TRACE-01");
+
+  /* Off: nothing, even from completions still on their way (cleanup waits). */
+  apmsock_trace_enable(false);
+  ck_assert_msg(!apmsock_trace_enabled(), "TRACE-01: tracing did not switch off");
+  cf_send_ok(&p, buf, 100, "TRACE-01: untraced send");
+  cf_expect_peer_gets(&p, buf, 100, "TRACE-01 off");
+  cf_pair_close(&p);
+  apmsock_cleanup();
+  ck_assert_msg(rec_count() == 3, "TRACE-01: %d records after tracing was switched off",
+                rec_count() - 3);
+  apmsock_trace_set_sink(NULL, NULL);
+}
+
+/* ---- TRACE-01: APMSOCK_TRACE and the default line format ---------------- */
+
+/* What the child (this binary with --trace-child) does under APMSOCK_TRACE. */
+int cf_trace_child_main(void) {
+  struct sockaddr_storage ra;
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  cf_addr_loopback(AF_INET, 0, &ra);
+  socklen_t len = sizeof(struct sockaddr_in);
+  if (fd < 0 || bind(fd, CF_SA(&ra), len) != 0 || getsockname(fd, (struct sockaddr *)&ra, &len) != 0)
+    return 2;
+  apmsock_socket_t s;
+  apmsock_result_t r;
+  int32_t n = 0;
+  const uint8_t msg[5] = "hello";
+  if (apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &s, NULL) != APMSOCK_OK) return 3;
+  if (apmsock_begin_send_to(s, msg, 5, 0, 5, 0, CF_SA(&ra), NULL, NULL, &r, NULL) != APMSOCK_OK) return 4;
+  if (apmsock_end_send_to(s, r, &n, NULL) != APMSOCK_OK || n != 5) return 5;
+  apmsock_result_release(r, NULL);
+  if (apmsock_begin_send_to(s, msg, 5, 0, -1, 0, CF_SA(&ra), NULL, NULL, &r, NULL) == APMSOCK_OK)
+    return 6;
+  apmsock_close(s, NULL);
+  apmsock_cleanup(); /* every record written before exit */
+  close(fd);
+  return 0;
+}
+
+static void run_trace_child(const char *env_value, const char *stderr_path) {
+  pid_t pid = fork();
+  ck_assert(pid >= 0);
+  if (pid == 0) {
+    int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || dup2(fd, 2) < 0) _exit(90);
+    setenv("APMSOCK_TRACE", env_value, 1);
+    char *const argv[] = {"apmsock-conformance", "--trace-child", NULL};
+    execv("/proc/self/exe", argv);
+    _exit(91);
+  }
+  int status = 0;
+  ck_assert_msg(cf_wait_child(pid, 2 * CF_WAIT_MS, &status), "TRACE-01: the traced child did not finish");
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "TRACE-01: the traced child failed (status 0x%x)", status);
+}
+
+/* Checks the default sink's lines in `path`: one per record, exact format. */
+static void check_trace_lines(const char *path, const char *what) {
+  FILE *f = fopen(path, "r");
+  ck_assert_msg(f != NULL, "%s: no trace output at %s", what, path);
+  regex_t re;
+  ck_assert(regcomp(&re,
+                    "^apmsock-trace socket=([0-9]+) op=(BeginSend|BeginSendTo) "
+                    "event=(begin|complete) size=(-?[0-9]+) "
+                    "outcome=(Success|System\\.[A-Za-z.]+(:[A-Za-z]+)?)$",
+                    REG_EXTENDED) == 0);
+  char line[512];
+  int begin_ok = 0, complete_ok = 0, begin_fail = 0, lines = 0;
+  while (fgets(line, sizeof(line), f)) {
+    line[strcspn(line, "\n")] = 0;
+    if (strncmp(line, "apmsock-trace", 13) != 0) continue; /* other stderr text */
+    lines++;
+    ck_assert_msg(regexec(&re, line, 0, NULL, 0) == 0, "%s: malformed trace line: \"%s\"", what, line);
+    if (strstr(line, "op=BeginSendTo event=begin size=5 outcome=Success")) begin_ok++;
+    if (strstr(line, "op=BeginSendTo event=complete size=5 outcome=Success")) complete_ok++;
+    if (strstr(line, "op=BeginSendTo event=begin size=-1 outcome=System.ArgumentOutOfRangeException"))
+      begin_fail++;
+  }
+  fclose(f);
+  regfree(&re);
+  ck_assert_msg(lines == 3 && begin_ok == 1 && complete_ok == 1 && begin_fail == 1,
+                "%s: %d lines (begin ok %d, complete ok %d, failed begin %d), expected 3 (1/1/1)",
+                what, lines, begin_ok, complete_ok, begin_fail);
+}
+
+void cf_trace_env(const cf_variant_t *v) {
+  char dir[] = "/tmp/cf-trace-XXXXXX";
+  ck_assert(mkdtemp(dir) != NULL);
+  char file[256], err1[256], err2[256];
+  snprintf(file, sizeof(file), "%s/trace.log", dir);
+  snprintf(err1, sizeof(err1), "%s/stderr1", dir);
+  snprintf(err2, sizeof(err2), "%s/stderr2", dir);
+  run_trace_child(file, err1);
+  check_trace_lines(file, "TRACE-01: APMSOCK_TRACE=<file>");
+  run_trace_child("stderr", err2);
+  check_trace_lines(err2, "TRACE-01: APMSOCK_TRACE=stderr");
+  unlink(file);
+  unlink(err1);
+  unlink(err2);
+  rmdir(dir);
+}
+
+/* ---- CTX-01 ------------------------------------------------------------------ */
+
+static atomic_int ctx_calls;
+static void ctx_callback(apmsock_result_t r) { atomic_fetch_add(&ctx_calls, 1); }
+
+#define WARM 32
+#define MEASURED 200
+#define CTX_SIZE 64
+
+void cf_ctx_cached(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  static uint8_t sinkbuf[(WARM + MEASURED + 8) * CTX_SIZE];
+  cf_drain_t d;
+  size_t total = (size_t)(WARM + MEASURED + 3) * CTX_SIZE;
+  if (v->transport == CF_TCP) cf_drain_start(&d, p.peer_fd, sinkbuf, total, 1);
+  uint8_t buf[CTX_SIZE];
+  cf_pattern(buf, CTX_SIZE, 71);
+  apmsock_stats_t s0, s1, s2, s3;
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n;
+
+  /* The first use of (socket, method, callback) builds the context. */
+  apmsock_get_stats(&s0);
+  cf_expect_ok(cf_begin(&p, buf, CTX_SIZE, 0, CTX_SIZE, 0, ctx_callback, NULL, &r, &e), &e, "first send");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "first End");
+  cf_release(r);
+  apmsock_get_stats(&s1);
+  ck_assert_msg(s1.context_cache_misses - s0.context_cache_misses == 1,
+                "CTX-01: the first use counted %llu misses, expected 1",
+                (unsigned long long)(s1.context_cache_misses - s0.context_cache_misses));
+  for (int i = 0; i < WARM; i++) {
+    cf_expect_ok(cf_begin(&p, buf, CTX_SIZE, 0, CTX_SIZE, 0, ctx_callback, NULL, &r, &e), &e, "warm-up");
+    cf_expect_ok(cf_end(&p, r, &n, &e), &e, "warm-up End");
+    cf_release(r);
+  }
+
+  /* Steady state: no ck_assert inside (Check itself allocates to record a
+   * passing assertion); failures are counted and reported after. */
+  int bad = 0;
+  apmsock_get_stats(&s1);
+  uint64_t a0 = cf_alloc_count();
+  cf_alloc_arm(1);
+  for (int i = 0; i < MEASURED; i++) {
+    if (cf_begin(&p, buf, CTX_SIZE, 0, CTX_SIZE, 0, ctx_callback, NULL, &r, &e) != APMSOCK_OK) {
+      bad++;
+      continue;
+    }
+    if (cf_end(&p, r, &n, &e) != APMSOCK_OK || n != CTX_SIZE) bad++;
+    if (apmsock_result_release(r, NULL) != APMSOCK_OK) bad++;
+  }
+  cf_alloc_arm(0);
+  uint64_t allocs = cf_alloc_count() - a0;
+  apmsock_get_stats(&s2);
+  ck_assert_msg(bad == 0, "CTX-01: %d of %d steady-state sends failed", bad, MEASURED);
+  if (cf_alloc_available())
+    ck_assert_msg(allocs == 0, "CTX-01: %llu heap allocations (interposed malloc) in %d steady-state sends",
+                  (unsigned long long)allocs, MEASURED);
+  ck_assert_msg(s2.heap_allocations == s1.heap_allocations,
+                "CTX-01: the implementation counted %llu heap allocations in %d steady-state sends",
+                (unsigned long long)(s2.heap_allocations - s1.heap_allocations), MEASURED);
+  ck_assert_msg(s2.context_cache_hits - s1.context_cache_hits == MEASURED,
+                "CTX-01: %llu cache hits for %d sends on one context",
+                (unsigned long long)(s2.context_cache_hits - s1.context_cache_hits), MEASURED);
+  ck_assert_msg(s2.context_cache_misses == s1.context_cache_misses,
+                "CTX-01: %llu cache misses in the steady state",
+                (unsigned long long)(s2.context_cache_misses - s1.context_cache_misses));
+  ck_assert_msg(s2.operations_started - s1.operations_started == MEASURED,
+                "CTX-01: operations_started moved by %llu for %d sends",
+                (unsigned long long)(s2.operations_started - s1.operations_started), MEASURED);
+
+  /* Another callback is another context. */
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  cf_expect_ok(cf_begin(&p, buf, CTX_SIZE, 0, CTX_SIZE, 0, cf_callback, &cb, &r, &e), &e, "other callback");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End");
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "CTX-01: no callback");
+  cf_release(r);
+  apmsock_get_stats(&s3);
+  ck_assert_msg(s3.context_cache_misses - s2.context_cache_misses == 1,
+                "CTX-01: a new callback counted %llu misses, expected 1",
+                (unsigned long long)(s3.context_cache_misses - s2.context_cache_misses));
+  cf_send_ok(&p, buf, CTX_SIZE, "last send");
+  if (v->transport == CF_TCP) {
+    size_t got = cf_drain_join(&d);
+    ck_assert_msg(got == total, "CTX-01: the peer got %zu of %zu bytes", got, total);
+  }
+  cf_pair_close(&p);
+}
+
+/* ---- SEC-01 ---------------------------------------------------------------- */
+
+static atomic_int sec_deny, sec_asked;
+static pthread_t sec_thread;
+static struct sockaddr_storage sec_dest;
+
+static bool sec_policy(const struct sockaddr *d, void *ctx) {
+  sec_thread = pthread_self();
+  memset(&sec_dest, 0, sizeof(sec_dest));
+  if (d) memcpy(&sec_dest, d, d->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+  atomic_fetch_add(&sec_asked, 1);
+  return !atomic_load(&sec_deny);
+}
+
+void cf_sec_denied(const cf_variant_t *v) {
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  int marker;
+  apmsock_set_send_policy(sec_policy, &marker);
+  atomic_store(&sec_deny, 1);
+  uint8_t buf[32];
+  cf_pattern(buf, 32, 72);
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  apmsock_result_t r = {0x5a5a};
+  apmsock_error_t e = {0};
+  apmsock_kind_t k = cf_begin(&p, buf, 32, 0, 32, 0, cf_callback, &cb, &r, &e);
+  cf_expect_kind(k, &e, APMSOCK_SECURITY, NULL, "SEC-01: a denied destination");
+  ck_assert_msg(r.handle == 0, "SEC-01: a denied Begin left a result");
+  ck_assert_msg(atomic_load(&sec_asked) >= 1, "SEC-01: the policy was never asked");
+  ck_assert_msg(pthread_equal(sec_thread, pthread_self()),
+                "SEC-01: the policy ran on another thread than the one calling Begin");
+  char a[80], b[80];
+  ck_assert_msg(cf_addr_equal(&sec_dest, &p.peer_addr), "SEC-01: the policy was asked about %s, expected %s",
+                cf_addr_str(&sec_dest, a, sizeof(a)), cf_addr_str(&p.peer_addr, b, sizeof(b)));
+  atomic_store(&sec_deny, 0);
+  cf_expect_sentinel(&p, "SEC-01: nothing of the denied send went out");
+  apmsock_set_send_policy(NULL, NULL);
+  cf_pair_close(&p);
+  apmsock_cleanup();
+  ck_assert_msg(cf_cb_calls(&cb) == 0, "SEC-01: the denied send ran its callback");
+}
+
+/* ---- EX-01 --------------------------------------------------------------------- */
+
+void cf_example(const cf_variant_t *v) {
+  /* The documented example: a stream socket calls BeginSendTo without
+   * connecting -> SocketException (CONN-02). */
+  static const char text[] = "This is a test";
+  const int32_t len = (int32_t)strlen(text);
+  struct sockaddr_storage lep;
+  int lfd = cf_tcp_listener(v->family, &lep, 0);
+  apmsock_socket_t s;
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &s, &e), &e, "new Socket");
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  apmsock_result_t r = {0x5a5a};
+  apmsock_kind_t k = apmsock_begin_send_to(s, (const uint8_t *)text, len, 0, len, 0, CF_SA(&lep),
+                                           cf_callback, &cb, &r, &e);
+  cf_expect_socket_error(k, &e, APMSOCK_SE_NOT_CONNECTED, "EX-01: the example as documented");
+  ck_assert_msg(r.handle == 0, "EX-01: a Begin that threw left a result");
+
+  /* Corrected: connect first; the callback calls EndSendTo. */
+  cf_expect_ok(apmsock_connect(s, CF_SA(&lep), &e), &e, "EX-01: Connect");
+  int pfd = cf_tcp_accept(lfd, "EX-01: the listener");
+  cb.end_in_cb = 1;
+  cb.s = s;
+  cb.method = CF_SEND_TO;
+  cf_expect_ok(apmsock_begin_send_to(s, (const uint8_t *)text, len, 0, len, 0, CF_SA(&lep),
+                                     cf_callback, &cb, &r, &e),
+               &e, "EX-01: the corrected example's BeginSendTo");
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "EX-01: SendTo_Callback never ran");
+  ck_assert_msg(cb.end_kind == APMSOCK_OK && cb.end_bytes == len,
+                "EX-01: EndSendTo in the callback: %s, %d bytes",
+                cb.end_kind == APMSOCK_OK ? "OK" : apmsock_kind_name(cb.end_kind), cb.end_bytes);
+  char got[32] = {0};
+  cf_tcp_read_exact(pfd, got, (size_t)len, "EX-01: the listener");
+  ck_assert_msg(memcmp(got, text, (size_t)len) == 0, "EX-01: received \"%s\"", got);
+  cf_release(r);
+  apmsock_close(s, NULL);
+  close(pfd);
+  close(lfd);
+}
