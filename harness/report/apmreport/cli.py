@@ -96,8 +96,10 @@ def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path
                   reference="reference", generated=None, header="reference/include/apmsock.h"):
     runs = runfiles.load_runs(os.path.join(reports, "runs"))
     cat = _catalogue(catalogue_path, runs)
+    rev = suite_version()
     doc = runfiles.merge(runs, cat, contract_version=contract_version(header), generated=generated,
-                         suite_version=None if any(r.get("suite_version") for r in runs) else suite_version())
+                         suite_version=None if any(r.get("suite_version") for r in runs) else rev,
+                         suite_revision=rev)
     runfiles.write_json(os.path.join(reports, "results.json"), doc)
     baselines = {}
     for r in doc["runs"]:

@@ -32,7 +32,11 @@ td.cell{min-width:9em;text-align:center} td.cell a{color:inherit}
 blockquote{margin:.4em 0;padding:.3em .8em;border-left:4px solid #90a4ae;background:#f7f9fa}
 pre{background:#f6f6f6;border:1px solid #ddd;padding:.5em;overflow-x:auto;white-space:pre-wrap;
   word-break:break-all;max-height:30em}
-code.cmd{background:#111;color:#eee;padding:2px 6px;display:inline-block;white-space:pre-wrap}
+code.cmd{background:#111;color:#eee;padding:2px 6px;display:inline-block;white-space:pre-wrap;
+  word-break:break-all;max-width:100%;box-sizing:border-box}
+table.findings{width:100%;table-layout:fixed} table.findings td{overflow-wrap:anywhere}
+table.findings col.c1{width:7em} table.findings col.c2{width:22%} table.findings col.c3{width:16%}
+table.findings col.c5{width:13%} table.findings col.c6{width:24%}
 .new{color:#b71c1c;font-weight:bold} .muted{color:#777} article{border-top:1px solid #ddd;padding:.4em 0}
 table.exchange td.dir{width:1.5em;text-align:center;font-weight:bold}
 table.exchange td{font-family:monospace;font-size:.85em}

@@ -67,7 +67,8 @@ def render(m, baselines):
             len(dev), len({c["clause"] for _, c, _ in dev}),
             "; %d case(s) skipped by the environment" % len(skipped) if skipped else ""))
         if dev:
-            parts.append("<table class=\"findings\"><tr><th>clause</th><th>the documents say</th><th>case</th>"
+            parts.append("<table class=\"findings\"><colgroup><col class=\"c1\"><col class=\"c2\"><col class=\"c3\">"
+                         "<col class=\"c4\"><col class=\"c5\"><col class=\"c6\"></colgroup><tr><th>clause</th><th>the documents say</th><th>case</th>"
                          "<th>what happened</th><th>baseline</th><th>reproduce</th></tr>%s</table>"
                          % "".join(_finding(m, r, c, a, baselines) for r, c, a in dev))
         if skipped:

@@ -20,9 +20,11 @@ SHORT = {("c", "documented"): "C", ("harness", "documented"): "H",
 
 def _impl_head(m, impl):
     info = m.impl_info[impl]
-    ref = " (reference)" if impl == m.reference else ""
-    return '<th class="impl" data-impl="%s">%s%s<br><span class="muted">%s %s</span></th>' % (
-        esc(impl), esc(impl), ref, esc(info.get("name") or ""), esc(info.get("version") or ""))
+    ref = ' <span class="level">reference</span>' if impl == m.reference else ""
+    name = info.get("name") if info.get("name") not in (None, impl) else ""
+    detail = " ".join(x for x in (name, info.get("version") or "") if x)
+    return '<th class="impl" data-impl="%s">%s%s%s</th>' % (
+        esc(impl), esc(impl), ref, '<br><span class="muted">%s</span>' % esc(detail) if detail else "")
 
 
 def _runs_table(m):
@@ -100,9 +102,11 @@ def _matrix(m):
 def render(m, compare_summary=None, reports_dir=None):
     doc = m.doc
     parts = ["<h1>apmsock conformance</h1>",
-             '<p>suite %s · contract %s · generated %s · %d run(s) of %d implementation(s) · '
+             '<p>suite %s%s · contract %s · generated %s · %d run(s) of %d implementation(s) · '
              '<a href="results.json">results.json</a></p>' % (
-                 esc(doc["suite_version"]), esc(doc["contract_version"]), esc(doc["generated"]),
+                 esc(doc["suite_version"]),
+                 " (revision %s)" % esc(doc["suite_revision"]) if doc.get("suite_revision") else "",
+                 esc(doc["contract_version"]), esc(doc["generated"]),
                  len(m.runs), len(m.impls))]
     if reports_dir and os.path.exists(os.path.join(reports_dir, "coverage", "index.html")):
         parts.append('<p><a href="coverage/index.html">Coverage of the reference (gcovr)</a></p>')

@@ -97,11 +97,29 @@ def file_name(run):
     return "%s-%s-%s.xml" % (run["suite"], run["implementation"]["id"], run["profile"])
 
 
-def _testcases(path):
+def disagreements(path, run):
+    """Where a producer's JUnit and the run file disagree: a missing case, or an outcome
+    element that does not fit the run's verdict (FAIL -> failure, ERROR -> error, ...)."""
     try:
-        return sum(1 for _ in ET.parse(path).getroot().iter("testcase"))
-    except (OSError, ET.ParseError):
-        return -1
+        tcs = list(ET.parse(path).getroot().iter("testcase"))
+    except (OSError, ET.ParseError) as e:
+        return ["%s: %s" % (path, e)]
+    verdicts = {c["case_id"]: c["verdict"] for c in run["cases"]}
+    seen, out = set(), []
+    for tc in tcs:
+        props = {p.get("name"): p.get("value") for p in tc.findall("properties/property")}
+        cid = props.get("case_id") or tc.get("name")
+        if cid not in verdicts:
+            continue
+        seen.add(cid)
+        want = JUNIT[verdicts[cid]]
+        have = [k for k in ("failure", "error", "skipped") if tc.find(k) is not None]
+        if have != ([want] if want else []):
+            out.append("%s: verdict %s but %s" % (cid, verdicts[cid], have or "no outcome element"))
+    missing = set(verdicts) - seen
+    if missing:
+        out.append("%d case(s) of the run missing, e.g. %s" % (len(missing), sorted(missing)[0]))
+    return out
 
 
 def ensure(run, junit_dir):
@@ -109,11 +127,11 @@ def ensure(run, junit_dir):
     otherwise (re)written from the run file. Returns (path, what was done)."""
     path = os.path.join(junit_dir, file_name(run))
     if os.path.exists(path):
-        errs = validate(path)
-        if not errs and _testcases(path) == len(run["cases"]):
+        errs = validate(path) or disagreements(path, run)
+        if not errs:
             return path, "kept"
         write(run, junit_dir)
-        return path, "rewritten (%s)" % ("; ".join(errs[:3]) if errs else "testcase count differs from the run")
+        return path, "rewritten from the run file (%s)" % "; ".join(errs[:3])
     write(run, junit_dir)
     return path, "written"
 

@@ -119,7 +119,8 @@ def now_utc():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def merge(runs, catalogue=None, suite_version=None, contract_version=None, generated=None):
+def merge(runs, catalogue=None, suite_version=None, contract_version=None, generated=None,
+          suite_revision=None):
     """The reports/results.json document: every run, levels filled in from the catalogue."""
     runs = [json.loads(json.dumps(r)) for r in runs]  # never modify the caller's data
     # The C suite knows only the id it was given; the adapter's hello knows name and version.
@@ -142,6 +143,8 @@ def merge(runs, catalogue=None, suite_version=None, contract_version=None, gener
     cv = contract_version or _first(runs, "contract_version") or "unknown"
     doc = {"schema_version": SCHEMA_VERSION, "suite_version": sv, "contract_version": cv,
            "generated": generated or now_utc(), "runs": sort_runs(runs)}
+    if suite_revision:
+        doc["suite_revision"] = suite_revision
     validate_results(doc)
     return doc
 

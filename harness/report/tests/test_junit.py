@@ -86,3 +86,17 @@ def test_cli_validate(built, tmp_path):
     bad.write_text("<testsuites><testsuite/></testsuites>")
     rc, out, err = cli("validate", bad)
     assert rc == 3 and "not valid against harness/report/junit.xsd" in err
+
+
+def test_a_producers_junit_that_calls_an_error_a_failure_is_rewritten(built):
+    path = built / "junit" / "harness-mono-documented.xml"
+    text = path.read_text()
+    # what pytest's junitxml does: every broken test is a <failure>
+    text = text.replace("<error ", "<failure ").replace("</error>", "</failure>")
+    text = text.replace('name="verdict" value="ERROR"', 'name="outcome" value="ERROR"')
+    path.write_text(text)
+    assert junit.validate(str(path)) == []  # valid on its face
+    rc, out, err = build(built)
+    assert rc == 0 and "rewritten from the run file (CONN-07[udp-v6-send_to]: verdict ERROR but ['failure']" in err
+    tc = [t for t in ET.parse(path).getroot().iter("testcase") if t.get("name") == "CONN-07[udp-v6-send_to]"][0]
+    assert tc.find("error") is not None and tc.find("failure") is None
