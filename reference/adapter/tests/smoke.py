@@ -130,7 +130,8 @@ def ep(sock):
 
 
 def pattern(n, seed):
-    return bytes((seed + i) % 251 for i in range(n))
+    period = bytes((seed + i) % 251 for i in range(251))
+    return (period * (n // 251 + 1))[:n]
 
 
 def udp_receiver(family=socket.AF_INET, host="127.0.0.1"):
@@ -342,6 +343,59 @@ def test_threads_trace_stats_policy(a):
     r.close()
 
 
+def recv_exactly(sock, n):
+    got = bytearray()
+    while len(got) < n:
+        chunk = sock.recv(min(1 << 20, n - len(got)))
+        if not chunk:
+            break
+        got += chunk
+    return bytes(got)
+
+
+def test_pending(a):
+    """A send that cannot complete until the peer reads: a blocked End holds
+    up its own thread only; thread_exit aborts the exiting thread's send."""
+    big = 16 << 20
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    lst.settimeout(WAIT_S)
+    s = a.ok("socket", {"family": "inet", "type": "stream"})["socket"]
+    a.ok("set_option", {"socket": s, "name": "send_buffer", "value": 4096})
+    a.ok("connect", {"socket": s, "endpoint": ep(lst)})
+    peer, _ = lst.accept()
+    peer.settimeout(WAIT_S)
+    t = a.ok("thread_start")["thread"]
+    res = a.ok("begin_send", {"socket": s, "buffer": {"pattern": {"length": big, "seed": 1}},
+                              "offset": 0, "size": big, "flags": 0, "state": "big"})
+    rid = a.request("end_send", {"socket": s, "result": res["result"]}, thread=t, wait=False)
+    check(a.ok("wait", {"result": res["result"], "timeout_ms": 0}) == {"signaled": False},
+          "wait times out while the send is pending")
+    st = a.ok("status", {"result": res["result"]})
+    check(st.get("is_completed") is False and st.get("state") == "big", "status while pending", st)
+    check(rid not in a.replies, "End still blocked on its thread")
+    check(recv_exactly(peer, big) == pattern(big, 1), "peer reads the whole pending send")
+    check(a.reply(rid) == {"id": rid, "ok": True, "result": {"bytes": big}}, "blocked End returns")
+
+    # CANCEL-01 through the adapter: the thread that began it exits.
+    t2 = a.ok("thread_start")["thread"]
+    res = a.ok("begin_send", {"socket": s, "buffer": {"pattern": {"length": big, "seed": 2}},
+                              "offset": 0, "size": big, "flags": 0, "callback": True,
+                              "end_in_callback": True}, thread=t2)
+    a.ok("thread_exit", {"thread": t2})
+    ev = a.event(lambda e: e.get("event") == "callback" and e.get("result") == res["result"],
+                 "callback of the aborted send")
+    err = (ev.get("end") or {}).get("error") or {}
+    check(err.get("socket_error") == "OperationAborted" and err.get("socket_error_code") == 995,
+          "thread exit aborts its pending send", ev)
+    a.ok("thread_exit", {"thread": t})
+    peer.close()
+    lst.close()
+    a.ok("close", {"socket": s})
+
+
 def ipv6_available():
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
@@ -366,6 +420,7 @@ def main():
             test_udp(a, socket.AF_INET6, "::1")
         test_tcp(a)
         test_threads_trace_stats_policy(a)
+        test_pending(a)
         a.finish()
     except AssertionError as e:
         failures.append(str(e))
