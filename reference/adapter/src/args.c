@@ -288,9 +288,16 @@ bool arg_buffer(argp_t *p, const char *key, uint8_t **out, int32_t *length) {
       return false;
     }
     n = json_string_length(text);
+    const char *t = json_string_value(text);
+    for (size_t i = 0; i < n; i++) {
+      if ((unsigned char)t[i] > 0x7f) {
+        argp_fail(p, "argument \"%s\": text must be ASCII (use hex for other bytes)", key);
+        return false;
+      }
+    }
     if ((b = alloc_bytes(p, n)) == NULL)
       return false;
-    memcpy(b, json_string_value(text), n);
+    memcpy(b, t, n);
   } else {
     json_t *len = json_object_get(pattern, "length");
     json_t *seed = json_object_get(pattern, "seed");

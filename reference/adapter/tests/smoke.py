@@ -164,7 +164,7 @@ def test_malformed(a):
     rep = a.request("socket", {"family": "appletalk", "type": "dgram"})
     check("protocol_error" in rep, "unknown family -> protocol_error", rep)
     s = a.ok("socket", {"family": "inet", "type": "dgram"})["socket"]
-    bad_buffers = [{"hex": "abc"}, {"hex": "zz"}, {"text": 5}, {"pattern": {"length": -1, "seed": 0}},
+    bad_buffers = [{"hex": "abc"}, {"hex": "zz"}, {"text": 5}, {"text": "caf\u00e9"}, {"pattern": {"length": -1, "seed": 0}},
                    {"hex": "00", "text": "x"}, 7]
     for b in bad_buffers:
         rep = a.request("begin_send_to", {"socket": s, "buffer": b, "offset": 0, "size": 0,
