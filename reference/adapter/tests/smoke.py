@@ -164,8 +164,8 @@ def test_malformed(a):
     rep = a.request("socket", {"family": "appletalk", "type": "dgram"})
     check("protocol_error" in rep, "unknown family -> protocol_error", rep)
     s = a.ok("socket", {"family": "inet", "type": "dgram"})["socket"]
-    bad_buffers = [{"hex": "abc"}, {"hex": "zz"}, {"text": 5}, {"text": "caf\u00e9"}, {"pattern": {"length": -1, "seed": 0}},
-                   {"hex": "00", "text": "x"}, 7]
+    bad_buffers = [{"hex": "abc"}, {"hex": "zz"}, {"text": 5}, {"text": "caf\u00e9"},
+                   {"pattern": {"length": -1, "seed": 0}}, {"hex": "00", "text": "x"}, 7]
     for b in bad_buffers:
         rep = a.request("begin_send_to", {"socket": s, "buffer": b, "offset": 0, "size": 0,
                                           "flags": 0, "endpoint": {"address": "127.0.0.1", "port": 9}})
@@ -396,6 +396,86 @@ def test_pending(a):
     a.ok("close", {"socket": s})
 
 
+# Requests the fuzz never makes: they may block by design (accept, End,
+# wait) or end the session.  Endpoints in the pool are loopback only.
+FUZZ_OPS = ["hello", "socket", "bind", "connect", "listen", "set_option", "get_option",
+            "local_endpoint", "remote_endpoint", "shutdown", "close", "begin_send",
+            "begin_send_to", "status", "release", "trace", "stats", "policy", "thread_exit"]
+FUZZ_KEYS = ["socket", "endpoint", "buffer", "offset", "size", "flags", "callback",
+             "end_in_callback", "state", "result", "family", "type", "name", "value", "how",
+             "backlog", "on", "deny", "thread", "timeout_ms", "protocol"]
+FUZZ_VALUES = [None, True, False, 0, 1, -1, 2 ** 31, -2 ** 63, 1.5, "", "s1", "s2", "r1", "r2",
+               "t1", "inet", "inet6", "dgram", "stream", "send", "broadcast", "blocking",
+               [], {}, [None], {"address": "127.0.0.1", "port": 0},
+               {"address": "::1", "port": 0}, {"address": "127.0.0.1"},
+               {"address": "::1", "port": 70000}, {"hex": "00ff"}, {"text": "abc"},
+               {"pattern": {"length": 5, "seed": -3}}, {"pattern": {"length": 2 ** 40, "seed": 0}}]
+
+
+def test_fuzz(a, rounds=600):
+    """Random requests from a fixed seed, each a valid request with one or
+    two arguments replaced or dropped: every one gets a well-formed reply
+    and the adapter stays up."""
+    import random
+    rng = random.Random(20261122)
+    r = udp_receiver()
+    u = a.ok("socket", {"family": "inet", "type": "dgram"})["socket"]
+    t = a.ok("socket", {"family": "inet6", "type": "stream"})["socket"]
+    res = a.ok("begin_send_to", {"socket": u, "buffer": {"text": "f"}, "offset": 0, "size": 1,
+                                 "flags": 0, "endpoint": ep(r)})["result"]
+    a.ok("end_send_to", {"socket": u, "result": res})
+    loop0 = {"address": "127.0.0.1", "port": 0}
+    buf = {"pattern": {"length": 8, "seed": 0}}
+    templates = {
+        "hello": {"protocol": "1.0"},
+        "socket": {"family": "inet", "type": "dgram"},
+        "bind": {"socket": u, "endpoint": loop0},
+        "connect": {"socket": u, "endpoint": ep(r), "how": "connect"},
+        "listen": {"socket": t, "backlog": 1},
+        "set_option": {"socket": u, "name": "broadcast", "value": 1},
+        "get_option": {"socket": t, "name": "dual_mode"},
+        "local_endpoint": {"socket": u},
+        "remote_endpoint": {"socket": t},
+        "shutdown": {"socket": t, "how": "both"},
+        "close": {"socket": t},
+        "begin_send": {"socket": u, "buffer": buf, "offset": 0, "size": 8, "flags": 0,
+                       "callback": True, "end_in_callback": True, "state": "z"},
+        "begin_send_to": {"socket": u, "buffer": buf, "offset": 0, "size": 8, "flags": 0,
+                          "endpoint": ep(r), "callback": True, "state": None},
+        "status": {"result": res},
+        "release": {"result": res},
+        "trace": {"on": True},
+        "stats": {},
+        "policy": {"deny": [ep(r)]},
+        "thread_exit": {"thread": "t1"},
+    }
+    ok = 0
+    for _ in range(rounds):
+        op = rng.choice(FUZZ_OPS)
+        args = dict(templates[op])
+        for _ in range(rng.randint(0, 2)):
+            key = rng.choice(list(args) + FUZZ_KEYS[:3]) if args else rng.choice(FUZZ_KEYS)
+            if rng.random() < 0.2:
+                args.pop(key, None)
+            else:
+                args[key] = rng.choice(FUZZ_VALUES)
+        rep = a.request(op, args)
+        if not (isinstance(rep.get("ok"), bool) and
+                (rep["ok"] or {"error", "unsupported", "protocol_error"} & set(rep))):
+            check(False, "fuzz: well-formed reply", rep)
+            return
+        ok += "protocol_error" not in rep
+    check(ok > rounds // 3, "fuzz: most requests reached the library", ok)
+    for line in ["", "   ", "{", "null", '{"id": 0, "op": "hello"}', '{"id": "7", "op": "hello"}',
+                 '{"id": 1.5, "op": "hello"}', '{"op": "hello"}', '{"id": 99999, "op": 5}',
+                 '{"id": 99998, "op": "hello", "args": []}', '{"id":1,"id":2,"op":"hello"}']:
+        a.send_raw(line)
+    a.ok("trace", {"on": False})
+    a.ok("policy", {"deny": None})
+    check(a.ok("hello", {"protocol": "1.0"}).get("protocol") == "1.0", "alive after the fuzz")
+    r.close()
+
+
 def ipv6_available():
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
@@ -421,6 +501,7 @@ def main():
         test_tcp(a)
         test_threads_trace_stats_policy(a)
         test_pending(a)
+        test_fuzz(a)
         a.finish()
     except AssertionError as e:
         failures.append(str(e))
