@@ -1,0 +1,102 @@
+"""Baselines (fixtures/baselines/<impl>.yaml) and the gate.
+
+    implementation: mono
+    expected:
+      - case_id: "SIZE-01[udp-v4]"    # or clause: SIZE-01 (all its cases)
+        verdict: NON-STRICT
+        mode: null                    # optional; compared when given
+        profile: documented           # optional; default: both profiles
+        suite: harness                # optional; entries for suite c are ignored here
+        reason: "Mono throws MessageSize from BeginSendTo"
+
+The gate passes when results equal the baseline: a non-PASS verdict not
+listed, a listed case with another verdict or mode (regression), and a listed
+case that passes (unexpected pass) all fail it.
+"""
+import yaml
+
+from .verdict import VERDICTS, MODES
+
+
+class BaselineError(Exception):
+    pass
+
+
+def load(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise BaselineError("%s: no such baseline" % path)
+    except yaml.YAMLError as e:
+        raise BaselineError("%s: not valid YAML: %s" % (path, e))
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise BaselineError("%s: expected a mapping with 'expected'" % path)
+    entries = doc.get("expected") or []
+    if not isinstance(entries, list):
+        raise BaselineError("%s: 'expected' must be a list" % path)
+    for i, e in enumerate(entries):
+        where = "%s: entry %d" % (path, i + 1)
+        if not isinstance(e, dict):
+            raise BaselineError("%s: must be a mapping" % where)
+        if bool(e.get("case_id")) == bool(e.get("clause")):
+            raise BaselineError("%s: give exactly one of case_id or clause" % where)
+        if e.get("verdict") not in VERDICTS or e.get("verdict") == "PASS":
+            raise BaselineError("%s (%s): verdict must be one of %s"
+                                % (where, e.get("case_id") or e.get("clause"),
+                                   ", ".join(v for v in VERDICTS if v != "PASS")))
+        if "mode" in e and e["mode"] not in MODES:
+            raise BaselineError("%s: unknown mode %r" % (where, e["mode"]))
+        if not e.get("reason"):
+            raise BaselineError("%s (%s): every expected verdict needs a reason"
+                                % (where, e.get("case_id") or e.get("clause")))
+        if e.get("profile") not in (None, "documented", "portable"):
+            raise BaselineError("%s: unknown profile %r" % (where, e["profile"]))
+    return entries
+
+
+def expected_for(entries, case_id, clause, profile, suite="harness"):
+    """The entry that applies to a case: an exact case_id wins over a clause."""
+    found = None
+    for e in entries:
+        if e.get("suite", suite) != suite:
+            continue
+        if e.get("profile") not in (None, profile):
+            continue
+        if e.get("case_id") == case_id:
+            return e
+        if e.get("clause") == clause and found is None:
+            found = e
+    return found
+
+
+def compare(cases, entries, profile, suite="harness"):
+    """cases: result records (case_id, clause, verdict, mode).  Returns
+    (status, differences); status is match, regression or unexpected_pass."""
+    diffs = []
+    regression = unexpected = False
+    for c in cases:
+        e = expected_for(entries, c["case_id"], c["clause"], profile, suite)
+        actual = c["verdict"] + ("/" + c["mode"] if c.get("mode") else "")
+        if e is None:
+            if c["verdict"] != "PASS":
+                regression = True
+                diffs.append({"case_id": c["case_id"], "expected": "PASS", "actual": actual,
+                              "reason": "new non-PASS verdict: " + (c.get("message") or "")[:200]})
+            continue
+        want = e["verdict"] + ("/" + e["mode"] if e.get("mode") else "")
+        if c["verdict"] == "PASS":
+            unexpected = True
+            diffs.append({"case_id": c["case_id"], "expected": want, "actual": "PASS",
+                          "reason": "unexpected pass (baseline: %s)" % e["reason"]})
+        elif c["verdict"] != e["verdict"] or ("mode" in e and c.get("mode") != e["mode"]):
+            regression = True
+            diffs.append({"case_id": c["case_id"], "expected": want, "actual": actual,
+                          "reason": "changed verdict or mode (baseline: %s)" % e["reason"]})
+    status = "regression" if regression else ("unexpected_pass" if unexpected else "match")
+    return status, diffs
+
+
+EXIT = {"match": 0, "regression": 1, "unexpected_pass": 2}

@@ -1,0 +1,326 @@
+"""The pytest plugin: options, the adapter fixtures, verdicts, results file.
+
+Each worker (xdist or not) keeps one adapter process per implementation and
+restarts it after a case broke it.  Verdicts are computed where the report is
+made (on the worker) and travel with the report, so the controller can write
+the results file and show them in pytest's progress line.
+"""
+import datetime
+import json
+import os
+import re
+import time
+
+import pytest
+
+from . import catalogue, net, registry
+from .adapter import Adapter, AdapterFailure, ProtocolMismatch, Unsupported
+from .case import Case
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SUITE_VERSION = "1.0"
+CLAUSE_NAME_RE = re.compile(r"^test_([A-Z]+)_(\d\d)_?(.*)$")
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("apmsock")
+    g.addoption("--impl", default=os.environ.get("APMSOCK_IMPL", "reference"),
+                help="implementation to run (fixtures/implementations.yaml)")
+    g.addoption("--profile", default="documented", choices=("documented", "portable"),
+                help="expectation profile (SPEC section 4)")
+    g.addoption("--adapter", default=None,
+                help="adapter program to use instead of the registry's (also $APMSOCK_ADAPTER)")
+    g.addoption("--case", action="append", default=[], metavar="CASE_ID",
+                help="run only this case (exact case id, e.g. 'CONN-07[no_bind-udp-v4]'); repeatable")
+    g.addoption("--results-json", default=None, help="write the run's results file here")
+    g.addoption("--request-timeout", type=float, default=5.0,
+                help="seconds an adapter has to answer one request")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "clause(id): the catalogue clause a case checks")
+    config.addinivalue_line("markers", "needs(*caps): adapter capabilities the case needs")
+    config._apmsock_results = []
+    config._apmsock_started = time.time()
+    config._apmsock_catalogue = None
+    try:
+        config._apmsock_catalogue = catalogue.load(catalogue.default_path(ROOT))
+    except catalogue.CatalogueError as e:
+        raise pytest.UsageError(str(e))
+
+
+def case_id(item):
+    m = item.get_closest_marker("clause")
+    if m is None:
+        return None, None
+    clause = m.args[0]
+    name = getattr(item, "originalname", None) or item.name.split("[")[0]
+    nm = CLAUSE_NAME_RE.match(name)
+    parts = []
+    if nm and nm.group(3):
+        parts.append(nm.group(3))
+    cs = getattr(item, "callspec", None)
+    if cs is not None:
+        pid = cs.id
+        if pid.startswith(clause + "-"):
+            pid = pid[len(clause) + 1:]
+        parts.append(pid)
+    return clause, "%s[%s]" % (clause, "-".join(parts) or "main")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    wanted = set(config.getoption("case"))
+    cat = config._apmsock_catalogue or {}
+    keep, drop = [], []
+    for item in items:
+        clause, cid = case_id(item)
+        if clause is not None:
+            if clause not in cat:
+                raise pytest.UsageError("%s cites clause %s, which fixtures/clauses.yaml lacks"
+                                        % (item.nodeid, clause))
+            item._apmsock = {"clause": clause, "case_id": cid, "level": cat[clause].level}
+            item.user_properties.append(("clause", clause))
+            item.user_properties.append(("level", cat[clause].level))
+            item.user_properties.append(("case_id", cid))
+        if wanted and (clause is None or cid not in wanted):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if wanted:
+        missing = wanted - {getattr(i, "_apmsock", {}).get("case_id") for i in keep}
+        if missing:
+            raise pytest.UsageError("no such case: %s" % ", ".join(sorted(missing)))
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# ---------------------------------------------------------------- adapters
+class Pool:
+    """One adapter per worker, restarted when a case broke it."""
+
+    def __init__(self, config):
+        self.config = config
+        self.adapter = None
+        self.start_error = None
+
+    def argv(self):
+        return registry.command(ROOT, self.config.getoption("impl"), self.config.getoption("adapter"))
+
+    def get(self):
+        a = self.adapter
+        if a is not None and a.alive:
+            return a
+        if a is not None:
+            a.stop(1.0)
+        argv, prog = self.argv()
+        if argv and os.path.isabs(argv[0]) and not os.path.exists(argv[0]) or \
+                (prog and not os.path.exists(prog)):
+            pytest.exit("adapter program %s does not exist (build it: %s)"
+                        % (prog, "see fixtures/implementations.yaml"), returncode=4)
+        a = Adapter(argv, cwd=ROOT, timeout=self.config.getoption("request_timeout"),
+                    name=self.config.getoption("impl"))
+        self.adapter = a
+        try:
+            a.start(timeout=30.0)
+        except ProtocolMismatch as e:
+            pytest.exit(str(e), returncode=4)
+        return a
+
+    def close(self):
+        if self.adapter is not None:
+            self.adapter.stop(2.0)
+
+
+@pytest.fixture(scope="session")
+def adapter_pool(request):
+    pool = Pool(request.config)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def h(request, adapter_pool):
+    """The case context on the shared adapter of this worker."""
+    info = getattr(request.node, "_apmsock", None) or {}
+    case = Case(None, request.config.getoption("profile"), info.get("clause"), info.get("level"))
+    request.node._apmsock_case = case
+    case.a = adapter_pool.get()
+    case.mark_exchange = len(case.a.exchange)
+    case.mark_events = len(case.a.events)
+    case.mark_stderr = case.a.stderr_mark()
+    _apply_needs(request.node, case)
+    yield case
+    case.cleanup()
+
+
+@pytest.fixture
+def h_netns(request):
+    """A case context on a fresh adapter inside a private network namespace
+    (FLAGS-01); SKIP when no namespace can be made."""
+    info = getattr(request.node, "_apmsock", None) or {}
+    config = request.config
+    case = Case(None, config.getoption("profile"), info.get("clause"), info.get("level"))
+    request.node._apmsock_case = case
+    argv, _ = registry.command(ROOT, config.getoption("impl"), config.getoption("adapter"))
+    a = Adapter(net.netns_argv(argv), cwd=ROOT, timeout=config.getoption("request_timeout"),
+                name="netns")
+    case.a = a
+    try:
+        a.start(timeout=30.0)
+    except AdapterFailure as e:
+        err = a.stderr_text()
+        if "unshare" in err or "Operation not permitted" in err or "RTNETLINK" in err:
+            a.stop(1.0)
+            pytest.skip("SKIP: cannot make a private network namespace: %s" % err.strip()[:300])
+        raise
+    case.mark_exchange = len(a.exchange)
+    case.mark_events = len(a.events)
+    _apply_needs(request.node, case)
+    yield case
+    case.cleanup()
+    a.stop(2.0)
+
+
+def _apply_needs(node, case):
+    m = node.get_closest_marker("needs")
+    if m is not None:
+        case.require(*m.args)
+
+
+# ---------------------------------------------------------------- verdicts
+def _classify(report, call, case):
+    """(verdict, mode, signal, message) of a finished phase."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if report.passed:
+        if case is not None and case.judge.nonstrict:
+            return "NON-STRICT", None, None, case.judge.nonstrict[0]
+        return "PASS", None, None, ""
+    if isinstance(exc, Unsupported):
+        return "UNSUPPORTED", None, None, str(exc)
+    if report.skipped:
+        msg = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        msg = msg.replace("Skipped: ", "")
+        if msg.startswith("UNSUPPORTED"):
+            return "UNSUPPORTED", None, None, msg
+        return "SKIP", None, None, msg
+    if isinstance(exc, AdapterFailure):
+        return "ERROR", exc.mode, exc.signal_name, str(exc)
+    text = str(exc) if exc is not None else str(report.longrepr)
+    if exc is not None and type(exc).__name__ == "Failed" and text.startswith("Timeout"):
+        return "ERROR", "timeout", None, "case exceeded its time limit: " + text.splitlines()[0]
+    if isinstance(exc, AssertionError):
+        return "FAIL", "assertion", None, (text.splitlines() or [""])[0]
+    return "ERROR", "protocol", None, "%s: %s" % (type(exc).__name__, text.splitlines()[0] if text else "")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    info = getattr(item, "_apmsock", None)
+    if info is None:
+        return
+    case = getattr(item, "_apmsock_case", None)
+    if call.excinfo is not None and isinstance(call.excinfo.value, Unsupported):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, "UNSUPPORTED: %s" % call.excinfo.value)
+    if report.when == "teardown":
+        if report.failed:
+            # a broken cleanup breaks no verdict, but is told
+            report.apmsock_teardown = str(call.excinfo.value) if call.excinfo else "teardown failed"
+        return
+    if report.when == "setup" and report.passed:
+        return
+    verdict, mode, sig, message = _classify(report, call, case)
+    if verdict in ("PASS", "NON-STRICT", "FAIL") and case is not None and case.a is not None \
+            and case.a.failure is not None:
+        # the adapter broke during the case (e.g. died in a callback after
+        # the last reply): that is the case's verdict
+        f = case.a.failure
+        verdict, mode, sig, message = "ERROR", f.mode, f.signal_name, str(f)
+    full = verdict not in ("PASS", "SKIP", "UNSUPPORTED") or case is not None and bool(case.infos)
+    evidence = case.evidence(full=full) if case is not None else {}
+    if case is not None and case.a is not None and case.a.hello:
+        impl = {"name": case.a.hello.get("implementation"), "version": case.a.hello.get("version"),
+                "protocol": case.a.hello.get("protocol"), "contract": case.a.hello.get("contract")}
+    else:
+        impl = None
+    report.apmsock = {
+        "case_id": info["case_id"], "clause": info["clause"], "level": info["level"],
+        "verdict": verdict, "mode": mode, "signal": sig,
+        "duration_s": round(report.duration, 4), "message": message[:500],
+        "evidence": evidence, "nodeid": item.nodeid, "impl": impl,
+    }
+    report.user_properties.append(("verdict", verdict))
+    if mode:
+        report.user_properties.append(("mode", mode))
+
+
+def pytest_report_teststatus(report, config):
+    r = getattr(report, "apmsock", None)
+    if r is None or report.when not in ("call", "setup"):
+        return None
+    v = r["verdict"]
+    if v == "NON-STRICT":
+        return "nonstrict", "N", "NON-STRICT"
+    if v == "UNSUPPORTED":
+        return "unsupported", "U", "UNSUPPORTED"
+    if v == "ERROR":
+        return "failed", "E", "ERROR(%s)" % r["mode"]
+    return None
+
+
+def pytest_runtest_logreport(report):
+    r = getattr(report, "apmsock", None)
+    if r is not None and _CONFIG is not None:
+        _CONFIG._apmsock_results.append(r)
+
+
+_CONFIG = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    global _CONFIG
+    _CONFIG = session.config
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    path = config.getoption("results_json")
+    if not path:
+        return
+    write_results(config, path, exitstatus)
+
+
+def write_results(config, path, exitstatus):
+    cases = []
+    impl_hello = None
+    for r in sorted(config._apmsock_results, key=lambda r: r["case_id"]):
+        if r.get("impl"):
+            impl_hello = r["impl"]
+        cases.append({k: r[k] for k in ("case_id", "clause", "level", "verdict", "mode", "signal",
+                                         "duration_s", "message", "evidence")})
+    argv, prog = registry.command(ROOT, config.getoption("impl"), config.getoption("adapter"))
+    run = {
+        "suite": "harness",
+        "implementation": {"id": config.getoption("impl"),
+                           "name": (impl_hello or {}).get("name"),
+                           "version": (impl_hello or {}).get("version"),
+                           "adapter": os.path.relpath(prog, ROOT) if prog.startswith(ROOT) else prog},
+        "protocol_version": (impl_hello or {}).get("protocol"),
+        "contract_version": (impl_hello or {}).get("contract"),
+        "suite_version": SUITE_VERSION,
+        "profile": config.getoption("profile"),
+        "started": datetime.datetime.utcfromtimestamp(config._apmsock_started).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_s": round(time.time() - config._apmsock_started, 3),
+        "pytest_exit": int(exitstatus),
+        "cases": cases,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(run, f, indent=1)
+    os.replace(tmp, path)

@@ -1,0 +1,123 @@
+"""CANCEL-01..CANCEL-04: thread exit and disposal."""
+import pytest
+
+from apmsock_harness import setups
+from apmsock_harness.case import expect_error, text, pat, buffer_bytes
+
+SE = "System.Net.Sockets.SocketException"
+METHODS = ("send", "send_to")
+
+
+@pytest.mark.clause("CANCEL-01")
+@pytest.mark.needs("threads")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ip", ("v4", "v6"))
+def test_CANCEL_01_thread_exit_aborts(h, ip, method):
+    s, conn = setups.tcp_pair(h, ip, blocked=True)
+    t, ident = h.thread()
+    r = h.begin(method, s, pat(setups.BLOCKING_SEND, 3), thread=t)
+    assert r.ok, "Begin on thread %s threw %s" % (t, r.error)
+    res = r.result["result"]
+    assert setups.pending_check(h, res, 100), "the send completed although the peer read nothing"
+    h.thread_exit(t)
+    cb = h.wait_callback(res, timeout=3.0)
+    drain = None
+    if not cb:
+        # no cancellation on thread exit (portable): let it finish normally
+        drain = setups.Drain(conn)
+        cb = h.wait_callback(res, timeout=15.0)
+    e = h.end(method, s, res, timeout=15.0)
+    if drain:
+        drain.stop()
+    out = {"error": e.error, "at": "end", "bytes": e.result.get("bytes") if e.ok else None}
+    h.info(cancelled=drain is None)
+    assert cb, "the operation never completed (no callback) after its thread exited"
+    assert len(h.callbacks(res)) == 1, "the callback ran %d times" % len(h.callbacks(res))
+
+    def judge(p):
+        if p == "portable" and drain is not None:
+            assert e.ok and e.result["bytes"] == setups.BLOCKING_SEND, "End: %r" % (e.result or e.error)
+            return
+        assert drain is None, "the operation was still pending 3 s after the thread that began it exited"
+        expect_error(out, SE, "OperationAborted", what="End of an operation cancelled by thread exit")
+    h.check(judge)
+
+
+@pytest.mark.clause("CANCEL-02")
+@pytest.mark.needs("threads")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("proto", ("udp", "tcp"))
+def test_CANCEL_02_completed_unaffected(h, proto, method):
+    if proto == "udp":
+        rcv = setups.udp_receiver(h)
+        s = setups.udp_sender(h, connect_to=rcv.endpoint if method == "send" else None)
+        ep = rcv.endpoint
+    else:
+        s, conn = setups.tcp_pair(h)
+        ep = h.peer_of[s]
+    t, _ = h.thread()
+    r = h.begin(method, s, text("done before exit"), endpoint=ep, thread=t)
+    assert r.ok, "Begin threw %s" % r.error
+    res = r.result["result"]
+    assert h.wait_callback(res), "the operation did not complete"
+    h.thread_exit(t)
+    e = h.end(method, s, res)
+    assert e.ok and e.result["bytes"] == 16, "End after the thread exited: %r" % (e.result or e.error)
+    assert len(h.callbacks(res)) == 1, "the callback ran %d times" % len(h.callbacks(res))
+
+
+@pytest.mark.clause("CANCEL-03")
+@pytest.mark.needs("threads")
+@pytest.mark.parametrize("method", METHODS)
+def test_CANCEL_03_other_threads_unaffected(h, method):
+    s, conn = setups.tcp_pair(h, "v4", blocked=True)
+    t1, _ = h.thread()
+    t2, _ = h.thread()
+    ra = h.begin(method, s, pat(setups.BLOCKING_SEND, 1), thread=t1)
+    small = pat(1024, 77)
+    rb = h.begin(method, s, small, thread=t2)
+    assert ra.ok and rb.ok, "Begin threw %s / %s" % (ra.error, rb.error)
+    h.thread_exit(t1)
+    drain = setups.Drain(conn)
+    cb = h.wait_callback(rb.result["result"], timeout=15.0)
+    e = h.end(method, s, rb.result["result"], timeout=15.0)
+    h.end(method, s, ra.result["result"], timeout=15.0)
+    data = drain.stop()
+    assert cb, "the other thread's operation did not complete"
+    assert e.ok and e.result["bytes"] == 1024, "the other thread's End: %r" % (e.result or e.error)
+    assert data.endswith(buffer_bytes(small)), "the other thread's bytes are not the last 1024 bytes of the stream"
+    h.thread_exit(t2)
+
+
+@pytest.mark.clause("CANCEL-04")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ip", ("v4", "v6"))
+def test_CANCEL_04_close_with_pending(h, ip, method):
+    s, conn = setups.tcp_pair(h, ip, blocked=True)
+    before = h.ok("stats") if "stats" in h.a.capabilities else None
+    done = h.begin(method, s, text("first"))
+    assert done.ok and h.wait_callback(done.result["result"]), "the first operation did not complete"
+    pend = [h.begin(method, s, pat(setups.BLOCKING_SEND, i)) for i in (1, 2)]
+    assert all(p.ok for p in pend), "Begin threw"
+    h.ok("close", socket=s)
+    h.sockets.remove(s)
+    for p in pend:
+        cb = h.wait_callback(p.result["result"])
+        assert cb, "a pending operation's callback did not run after Close"
+    ends = [h.end(method, s, p.result["result"]) for p in pend]
+    for e in ends:
+        assert not e.ok, "End of an operation aborted by Close returned %r" % e.result
+        assert e.type in ("System.ObjectDisposedException", SE), "End after Close threw %s" % e.type
+        if e.type == SE:
+            assert e.socket_error == "OperationAborted", "End after Close: SocketError %s" % e.socket_error
+    first = h.end(method, s, done.result["result"])
+    assert first.ok and first.result["bytes"] == 5, "the operation completed before Close lost its result: %r" % (
+        first.result or first.error)
+    for p in pend + [done]:
+        n = len(h.callbacks(p.result["result"]))
+        assert n == 1, "a callback ran %d times" % n
+    if before is not None:
+        after = h.ok("stats")
+        started = after["operations_started"] - before["operations_started"]
+        completed = after["operations_completed"] - before["operations_completed"]
+        assert started == completed == 3, "operations started %d, completed %d (expected 3 and 3)" % (started, completed)

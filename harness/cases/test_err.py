@@ -1,0 +1,155 @@
+"""ERR-01..ERR-05: socket errors."""
+import pytest
+
+from apmsock_harness import net, setups
+from apmsock_harness.case import expect_error, text, pat
+
+SE = "System.Net.Sockets.SocketException"
+IPS = ("v4", "v6")
+METHODS = ("send", "send_to")
+
+
+def _where(method):
+    """Transmission errors: Begin for BeginSend, End for BeginSendTo."""
+    return "begin" if method == "send" else "end"
+
+
+def _portable_socket_error(out, name, what):
+    expect_error(out, SE, name, what=what)
+
+
+@pytest.mark.clause("ERR-01")
+@pytest.mark.parametrize("flags", [0x4000, 0x400, 0x800], ids=["undefined_0x4000", "broadcast_0x400", "multicast_0x800"])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("proto", ("udp", "tcp"))
+def test_ERR_01_invalid_flags(h, proto, method, flags):
+    if proto == "udp":
+        r = setups.udp_receiver(h)
+        s = setups.udp_sender(h, connect_to=r.endpoint if method == "send" else None)
+        ep = r.endpoint
+    else:
+        s, conn = setups.tcp_pair(h)
+        ep = h.peer_of[s]
+    out = h.outcome(method, s, text("flagged"), endpoint=ep, flags=flags)
+    h.info(socket_error=(out["error"] or {}).get("socket_error"))
+
+    def judge(p):
+        expect_error(out, SE, where="begin" if p == "documented" else None,
+                     what="send with flags 0x%x" % flags)
+    h.check(judge)
+    if proto == "udp":
+        setups.sentinel_to(h, s, r, method)
+    else:
+        setups.stream_quiet(h, s, conn, method)
+
+
+@pytest.mark.clause("ERR-01")
+@pytest.mark.parametrize("method", METHODS)
+def test_ERR_01_out_of_band_datagram(h, method):
+    r = setups.udp_receiver(h)
+    s = setups.udp_sender(h, connect_to=r.endpoint if method == "send" else None)
+    out = h.outcome(method, s, text("oob"), endpoint=r.endpoint, flags=0x1)
+    h.info(socket_error=(out["error"] or {}).get("socket_error"))
+    h.check(lambda p: expect_error(out, SE, where="begin" if p == "documented" else None,
+                                   what="OutOfBand on a datagram socket"))
+    setups.sentinel_to(h, s, r, method)
+
+
+@pytest.mark.clause("ERR-02")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ip", IPS)
+def test_ERR_02_after_shutdown_send(h, ip, method):
+    s, conn = setups.tcp_pair(h, ip)
+    h.ok("shutdown", socket=s, how="send")
+    out = h.outcome(method, s, text("late"))
+    h.check(lambda p: expect_error(out, SE, "Shutdown", where=_where(method) if p == "documented" else None,
+                                   what="send after Shutdown(Send)"))
+    got = conn.read_available(1.0)
+    assert got == b"", "the peer received %r after Shutdown(Send)" % got
+
+
+@pytest.mark.clause("ERR-02")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ip", IPS)
+def test_ERR_02_peer_reset(h, ip, method):
+    s, conn = setups.tcp_pair(h, ip)
+    conn.reset()
+    out = None
+    for i in range(8):  # the first sends may still be accepted before the RST is seen
+        out = h.outcome(method, s, text("after reset %d" % i))
+        if out["error"] is not None:
+            break
+    h.info(attempts=i + 1)
+    h.check(lambda p: expect_error(out, SE, "ConnectionReset", where=_where(method) if p == "documented" else None,
+                                   what="send to a peer that reset the connection"))
+
+
+@pytest.mark.clause("ERR-03")
+def test_ERR_03_error_codes(h):
+    """Every SocketException seen carries a SocketError name and the WSA
+    number of that name (the header's table), and an errno."""
+    table = setups.socket_error_table()
+    seen = []
+    r = setups.udp_receiver(h)
+    s = setups.udp_sender(h)
+    seen.append(h.outcome("send", s, text("x")))                               # NotConnected
+    seen.append(h.outcome("send_to", s, pat(65508), endpoint=r.endpoint))      # MessageSize
+    b = setups.udp_receiver(h, address="0.0.0.0")
+    seen.append(h.outcome("send_to", s, text("b"), endpoint=b.endpoint_at(net.BROADCAST_V4)))  # AccessDenied
+    t = h.socket("v4", "tcp")
+    seen.append(h.outcome("send", t, text("x")))                               # NotConnected (stream)
+    errors = [o["error"] for o in seen if o["error"] is not None]
+    assert errors, "none of the error scenarios threw"
+    for e in errors:
+        if e.get("type") != SE:
+            continue
+        name, code = e.get("socket_error"), e.get("socket_error_code")
+        assert name in table, "SocketError name %r is not a .NET SocketError" % name
+        assert code == table[name], "%s carries ErrorCode %r, SocketError.%s is %d" % (name, code, name, table[name])
+        assert isinstance(e.get("errno"), int) and e["errno"] > 0, "%s carries no native errno (%r)" % (name, e.get("errno"))
+    h.info(errors=[(e.get("socket_error"), e.get("socket_error_code"), e.get("errno")) for e in errors])
+    names = {e.get("socket_error") for e in errors}
+    for want in ("NotConnected", "MessageSize", "AccessDenied"):
+        assert want in names, "no SocketException %s among %s" % (want, sorted(n for n in names if n))
+
+
+@pytest.mark.clause("ERR-04")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("proto", ("udp", "tcp"))
+def test_ERR_04_disposed(h, proto, method):
+    r = setups.udp_receiver(h)
+    if proto == "udp":
+        s = setups.udp_sender(h, connect_to=r.endpoint if method == "send" else None)
+    else:
+        s, _ = setups.tcp_pair(h)
+    h.ok("close", socket=s)
+    out = h.outcome(method, s, text("closed"), endpoint=r.endpoint)
+    expect_error(out, "System.ObjectDisposedException", where="begin", what="Begin on a closed socket")
+    assert not h.callbacks(), "a Begin on a closed socket ran a callback"
+    got = r.pending()
+    assert not got, "a closed socket sent %r" % got
+
+
+@pytest.mark.clause("ERR-05")
+@pytest.mark.parametrize("method", ("send_to",))
+def test_ERR_05_v6_endpoint_on_v4_socket(h, method):
+    r6 = setups.udp_receiver(h, "v6")
+    s = setups.udp_sender(h, "v4")
+    out = h.outcome("send_to", s, text("fam"), endpoint=r6.endpoint)
+    h.check(lambda p: expect_error(out, SE, "AddressFamilyNotSupported",
+                                   where="begin" if p == "documented" else None,
+                                   what="BeginSendTo with an IPv6 endpoint on an IPv4 socket"))
+    got = r6.pending()
+    assert not got, "the IPv6 receiver got %r" % got
+
+
+@pytest.mark.clause("ERR-05")
+def test_ERR_05_v4_endpoint_on_v6_only_socket(h):
+    """INFO part of ERR-05: recorded, never failed."""
+    r4 = setups.udp_receiver(h, "v4")
+    s = h.socket("v6", "udp")
+    if "dual_mode" in h.a.capabilities:
+        h.call("set_option", socket=s, name="dual_mode", value=0)
+    out = h.outcome("send_to", s, text("fam"), endpoint=r4.endpoint)
+    h.info(outcome={"at": out["at"], "error": out["error"], "bytes": out["bytes"]},
+           delivered=[d.hex() for d in r4.pending()])

@@ -1,0 +1,111 @@
+"""TRACE-01, CTX-01, SEC-01 and EX-01 (the documented example)."""
+import os
+
+import pytest
+import yaml
+
+from apmsock_harness import net, setups
+from apmsock_harness.case import expect_error, text
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SE = "System.Net.Sockets.SocketException"
+METHODS = ("send", "send_to")
+OPNAME = {"send": "BeginSend", "send_to": "BeginSendTo"}
+
+
+@pytest.mark.clause("TRACE-01")
+@pytest.mark.needs("trace")
+@pytest.mark.parametrize("method", METHODS)
+def test_TRACE_01_records(h, method):
+    rcv = setups.udp_receiver(h)
+    s = setups.udp_sender(h, connect_to=rcv.endpoint if method == "send" else None)
+    h.reset_trace = True
+    h.ok("trace", on=True)
+    n = h.send_all(method, s, text("traced message"), endpoint=rcv.endpoint)
+    bad = h.begin(method, s, None, size=0, endpoint=rcv.endpoint)
+    assert not bad.ok, "Begin with a null buffer did not throw"
+
+    def two_plus_one(evs):
+        recs = [e["record"] for e in evs if e.get("event") == "trace"]
+        return recs if len(recs) >= 3 else None
+    recs = h.a.wait_for(two_plus_one, 5.0, h.mark_events)
+    assert recs, "tracing on: expected 3 trace records (begin, complete, failed begin), got %r" % h.traces()
+    mine = [r for r in recs if r.get("socket") == s]
+    assert len(mine) == 3, "expected 3 records for socket %s, got %r" % (s, recs)
+    ev = [(r.get("event"), r.get("operation"), r.get("size"), r.get("outcome")) for r in mine]
+    assert ev[0] == ("begin", OPNAME[method], 14, "Success"), "first record %r" % (ev[0],)
+    assert ("complete", OPNAME[method], n, "Success") in ev, "no completion record in %r" % (ev,)
+    failed = [e for e in ev if e[0] == "begin" and e[3] != "Success"]
+    assert failed and "ArgumentNullException" in failed[0][3], "the failed Begin left no record: %r" % (ev,)
+    h.ok("trace", on=False)
+    mark = len(h.traces())
+    h.send_all(method, s, text("quiet"), endpoint=rcv.endpoint)
+    r = h.begin(method, s, text("quiet2"), endpoint=rcv.endpoint)
+    assert h.wait_callback(r.result["result"]), "callback did not run"
+    h.end(method, s, r.result["result"])
+    extra = h.traces()[mark:]
+    assert not extra, "tracing off, yet records arrived: %r" % extra
+
+
+@pytest.mark.clause("CTX-01")
+@pytest.mark.needs("stats")
+@pytest.mark.parametrize("method", METHODS)
+def test_CTX_01_cached_context(h, method):
+    rcv = setups.udp_receiver(h)
+    s = setups.udp_sender(h, connect_to=rcv.endpoint if method == "send" else None)
+    for _ in range(5):  # warm up: the first use builds the context
+        h.send_all(method, s, text("warm"), endpoint=rcv.endpoint)
+    before = h.ok("stats")
+    n = 20
+    for _ in range(n):
+        h.send_all(method, s, text("steady"), endpoint=rcv.endpoint)
+    after = h.ok("stats")
+    d = {k: after[k] - before[k] for k in after if isinstance(after[k], int)}
+    h.info(delta=d)
+    assert d["context_cache_hits"] >= n, "only %d cache hits for %d sends on one (socket, method, callback)" % (
+        d["context_cache_hits"], n)
+    assert d["context_cache_misses"] == 0, "%d cache misses in steady state" % d["context_cache_misses"]
+    assert d["heap_allocations"] == 0, "%d heap allocations for %d steady-state sends" % (d["heap_allocations"], n)
+
+
+@pytest.mark.clause("SEC-01")
+@pytest.mark.needs("policy")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ip", ("v4", "v6"))
+def test_SEC_01_denied(h, ip, method):
+    rcv = setups.udp_receiver(h, ip)
+    s = setups.udp_sender(h, ip, connect_to=rcv.endpoint if method == "send" else None)
+    h.reset_policy = True
+    h.ok("policy", deny=[rcv.endpoint])
+    out = h.outcome(method, s, text("forbidden"), endpoint=rcv.endpoint)
+    h.ok("policy", deny=None)
+    expect_error(out, "System.Security.SecurityException", where="begin", what="a send the policy denies")
+    setups.sentinel_to(h, s, rcv, method)
+
+
+with open(os.path.join(ROOT, "fixtures", "example", "ex01.yaml"), encoding="utf-8") as _f:
+    EX = yaml.safe_load(_f)
+
+
+@pytest.mark.clause("EX-01")
+@pytest.mark.parametrize("variant", ("as_written", "corrected"))
+@pytest.mark.parametrize("ip", EX["families"])
+def test_EX_01_example(h, ip, variant):
+    step = EX[variant]
+    lep = h.add_peer(net.TcpListener(ip))
+    s = h.socket(ip, "tcp")
+    if step["connect_first"]:
+        setups.connect(h, s, lep.endpoint)
+    msg = EX["message"]
+    out = h.outcome("send_to", s, text(msg), endpoint=lep.endpoint)
+    want = step["expect"]
+    if "type" in want:
+        h.check(lambda p: expect_error(out, want["type"], want["socket_error"],
+                                       where=want["where"] if p == "documented" else None,
+                                       what="the example as written"))
+        return
+    assert out["error"] is None, "the corrected example threw %s" % out["error"]
+    assert out["bytes"] == want["bytes"], "EndSendTo returned %s of %d" % (out["bytes"], want["bytes"])
+    conn = lep.accept()
+    got = conn.read_exact(len(want["peer_receives"]))
+    assert got == want["peer_receives"].encode(), "the peer received %r" % got

@@ -1,0 +1,2 @@
+# Loads the apmsock pytest plugin for everything under harness/.
+pytest_plugins = ["apmsock_harness.plugin"]
