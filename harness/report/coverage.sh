@@ -42,8 +42,8 @@ $MAKE --no-print-directory VARIANT=cov REPORTS="$COV_REPORTS" conformance-c \
 if [ -x "$RUNNER" ]; then
   for profile in documented portable; do
     say "harness ($profile) through $COV_B/bin/apmsock-adapter"
-    APMSOCK_ADAPTER=$COV_B/bin/apmsock-adapter "$RUNNER" --impl reference --profile "$profile" \
-      --adapter "$COV_B/bin/apmsock-adapter" --reports "$COV_REPORTS" \
+    APMSOCK_ADAPTER=$PWD/$COV_B/bin/apmsock-adapter "$RUNNER" --impl reference --profile "$profile" \
+      --adapter "$PWD/$COV_B/bin/apmsock-adapter" --reports "$COV_REPORTS" \
       || say "note: the harness reported differences (see $COV_REPORTS/); coverage goes on"
   done
 else
