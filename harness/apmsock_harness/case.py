@@ -124,12 +124,12 @@ class Case:
             pass
 
     # ---------------------------------------------------------- requests
-    def call(self, op, on=None, timeout=None, **args):
-        """A request; `on` names the adapter thread to run it on."""
-        return self.a.call(op, args, thread=on, timeout=timeout)
+    def call(self, op, run_on=None, timeout=None, **args):
+        """A request; `run_on` names the adapter thread to run it on."""
+        return self.a.call(op, args, thread=run_on, timeout=timeout)
 
-    def ok(self, op, on=None, timeout=None, **args):
-        r = self.call(op, on=on, timeout=timeout, **args)
+    def ok(self, op, run_on=None, timeout=None, **args):
+        r = self.call(op, run_on=run_on, timeout=timeout, **args)
         if not r.ok:
             raise SetupFailure("%s %s threw %s: %s" % (op, args, r.type, (r.error or {}).get("message")))
         return r.result
@@ -166,7 +166,7 @@ class Case:
         return self.a.call(BEGIN[method], args, thread=thread)
 
     def end(self, method, s, result, thread=None, timeout=None):
-        return self.call(END[method], on=thread, timeout=timeout, socket=s, result=result)
+        return self.call(END[method], run_on=thread, timeout=timeout, socket=s, result=result)
 
     def send_all(self, method, s, buf, endpoint=AUTO, flags=0):
         """Begin + End that must both succeed; returns the byte count."""

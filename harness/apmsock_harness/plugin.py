@@ -251,9 +251,10 @@ def pytest_runtest_makereport(item, call):
         "duration_s": round(report.duration, 4), "message": message[:500],
         "evidence": evidence, "nodeid": item.nodeid, "impl": impl,
     }
-    report.user_properties.append(("verdict", verdict))
-    if mode:
-        report.user_properties.append(("mode", mode))
+    # junitxml reads the properties from the teardown report, made from the item
+    props = [("verdict", verdict)] + ([("mode", mode)] if mode else [])
+    report.user_properties.extend(props)
+    item.user_properties.extend(props)
 
 
 def pytest_report_teststatus(report, config):
