@@ -286,7 +286,8 @@ bool workers_stop_all(void) {
     if (open)
       push_item(w, NULL);
   }
-  if (wait_all_ended(3000))
+  /* A moment for requests still queued to run as asked. */
+  if (wait_all_ended(1000))
     return true;
   /* A thread is blocked on an operation that will not complete by itself
    * (an End on a send nobody reads): closing the sockets aborts every

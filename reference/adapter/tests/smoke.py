@@ -519,6 +519,38 @@ def main():
         print(f"FAIL {e}", flush=True)
         b.proc.kill()
 
+    # quit while a thread is blocked in End on a send nobody reads: the
+    # adapter unblocks it (closing the socket aborts the send) and exits.
+    c = Adapter(path)
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        lst.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        lst.bind(("127.0.0.1", 0))
+        lst.listen(1)
+        lst.settimeout(WAIT_S)
+        c.ok("hello", {"protocol": "1.0"})
+        t = c.ok("thread_start")["thread"]
+        s = c.ok("socket", {"family": "inet", "type": "stream"})["socket"]
+        c.ok("set_option", {"socket": s, "name": "send_buffer", "value": 4096})
+        c.ok("connect", {"socket": s, "endpoint": ep(lst)})
+        peer, _ = lst.accept()
+        big = 16 << 20
+        res = c.ok("begin_send", {"socket": s, "buffer": {"pattern": {"length": big, "seed": 0}},
+                                  "offset": 0, "size": big, "flags": 0})
+        rid = c.request("end_send", {"socket": s, "result": res["result"]}, thread=t, wait=False)
+        started = time.monotonic()
+        c.finish()
+        check(time.monotonic() - started < 5, "quit with a blocked thread is bounded")
+        rep = c.replies.get(rid, {})
+        check(rep.get("ok") is False and "error" in rep, "the blocked End got its abort", rep)
+        peer.close()
+    except AssertionError as e:
+        failures.append(str(e))
+        print(f"FAIL {e}", flush=True)
+        c.proc.kill()
+    finally:
+        lst.close()
+
     if a.stderr.strip():
         print("adapter stderr:\n" + a.stderr.decode(errors="replace")[-4000:])
     print(f"adapter smoke: {checks - len(failures)}/{checks} checks passed")
