@@ -116,7 +116,8 @@ typedef struct request_ctx {
 typedef json_t *(*op_fn)(json_t *args, const request_ctx_t *ctx);
 
 /* Where an op runs: on the worker named by the request's "thread" (RUN),
- * or in the reader itself because it manages workers (READER). */
+ * in the reader itself because it manages workers (READER), or as the end
+ * of the session, after everything already queued to main (QUIT). */
 typedef enum { OP_RUN, OP_READER, OP_QUIT } op_where_t;
 
 typedef struct op_entry {
