@@ -1,0 +1,142 @@
+"""Fake adapters that crash, hang, exit or print garbage: each must end as an
+ERROR verdict with its mode and evidence, and the run must go on (the
+adapter restarted) and end, never hang."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from apmsock_harness.adapter import Adapter, AdapterFailure, ProtocolMismatch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HARNESS = os.path.dirname(HERE)
+FAKE = os.path.join(HERE, "fakes", "fake_adapter.py")
+CONFORM = os.path.join(HARNESS, "conform")
+
+
+def _adapter(mode, monkeypatch, timeout=1.0):
+    monkeypatch.setenv("FAKE_ADAPTER_MODE", mode)
+    a = Adapter([FAKE], timeout=timeout)
+    a.start(timeout=10.0)
+    return a
+
+
+@pytest.mark.parametrize("mode,want,sig", [
+    ("crash:socket", "crash", "SIGSEGV"),
+    ("exit:socket", "crash", None),
+    ("garbage:socket", "garbage", None),
+    ("badid:socket", "garbage", None),
+    ("hang:socket", "timeout", None),
+])
+def test_driver_reports_each_breakage(monkeypatch, mode, want, sig):
+    a = _adapter(mode, monkeypatch)
+    t0 = time.monotonic()
+    with pytest.raises(AdapterFailure) as ei:
+        a.call("socket", {"family": "inet", "type": "dgram"})
+    assert time.monotonic() - t0 < 5.0, "the driver waited past its bound"
+    assert ei.value.mode == want
+    assert ei.value.signal_name == sig
+    if want == "crash" and sig is None:
+        assert "exit status 3" in str(ei.value)
+    assert not a.alive
+    assert any(e["dir"] == ">" and '"socket"' in e["line"] for e in a.exchange), "the exchange was not logged"
+    # a broken adapter refuses further requests at once instead of hanging
+    with pytest.raises(AdapterFailure):
+        a.call("socket", {"family": "inet", "type": "dgram"})
+    a.stop(1.0)
+
+
+def test_driver_protocol_mismatch(monkeypatch):
+    monkeypatch.setenv("FAKE_ADAPTER_MODE", "major")
+    a = Adapter([FAKE], timeout=2.0)
+    with pytest.raises(ProtocolMismatch, match="2.0"):
+        a.start(timeout=5.0)
+
+
+def test_driver_missing_program():
+    a = Adapter(["/nonexistent/adapter"], timeout=1.0)
+    with pytest.raises(AdapterFailure) as ei:
+        a.start()
+    assert ei.value.mode == "crash"
+
+
+def _conform(tmp_path, mode, *extra):
+    env = dict(os.environ, FAKE_ADAPTER_MODE=mode)
+    results = tmp_path / "run.json"
+    cmd = [sys.executable, CONFORM, "--impl", "reference", "--adapter", FAKE, "-n", "0", "-q",
+           "--results", str(results), "--junitxml", str(tmp_path / "j.xml"),
+           "-k", "CONN_01 or CONN_02"] + list(extra)
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    run = json.loads(results.read_text()) if results.exists() else None
+    return p, run
+
+
+@pytest.mark.parametrize("mode,want", [
+    ("crash:begin_send", ("ERROR", "crash", "SIGSEGV")),
+    ("garbage:begin_send", ("ERROR", "garbage", None)),
+    ("hang:begin_send", ("ERROR", "timeout", None)),
+    ("exit:begin_send", ("ERROR", "crash", None)),
+])
+def test_runner_goes_on_after_a_broken_adapter(tmp_path, mode, want):
+    t0 = time.monotonic()
+    p, run = _conform(tmp_path, mode, "--request-timeout", "1")
+    assert time.monotonic() - t0 < 60
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert run is not None and len(run["cases"]) == 4, p.stdout
+    for c in run["cases"]:
+        assert (c["verdict"], c["mode"], c["signal"]) == want, c
+        assert c["evidence"]["exchange"], "no exchange kept as evidence"
+    assert run["gate"]["status"] == "regression"
+
+
+def test_runner_matches_with_a_correct_fake(tmp_path):
+    p, run = _conform(tmp_path, "notconn")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert {c["verdict"] for c in run["cases"]} == {"PASS"}
+
+
+def test_runner_unsupported(tmp_path):
+    p, run = _conform(tmp_path, "nocaps")
+    assert {c["verdict"] for c in run["cases"]} == {"UNSUPPORTED"}
+    assert p.returncode == 1  # not in the (empty) baseline
+
+
+def test_runner_usage_errors(tmp_path):
+    p, _ = _conform(tmp_path, "major")
+    assert p.returncode == 4, p.stdout + p.stderr
+    p = subprocess.run([sys.executable, CONFORM, "--profile", "lax"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 4
+    p = subprocess.run([sys.executable, CONFORM, "--impl", "nope"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 4 and "unknown implementation" in p.stderr
+
+
+def test_runner_unexpected_pass(tmp_path):
+    b = tmp_path / "b.yaml"
+    b.write_text("expected:\n  - {clause: CONN-01, verdict: FAIL, reason: pretend}\n")
+    p, run = _conform(tmp_path, "notconn", "--baseline", str(b))
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert run["gate"]["status"] == "unexpected_pass"
+
+
+def test_case_time_limit_is_error_timeout(tmp_path):
+    """A case that outlives its pytest-timeout limit ends as ERROR(timeout)."""
+    (tmp_path / "test_slow.py").write_text(
+        "import pytest, threading\n"
+        "@pytest.mark.clause('CONN-01')\n"
+        "@pytest.mark.timeout(1)\n"
+        "def test_CONN_01_slow(h):\n"
+        "    threading.Event().wait(20)\n")
+    results = tmp_path / "r.json"
+    env = dict(os.environ, FAKE_ADAPTER_MODE="notconn", PYTHONPATH=HARNESS)
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, "-m", "pytest", "-p", "apmsock_harness.plugin", "-q",
+                        "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-c", os.devnull,
+                        "--adapter", FAKE, "--results-json", str(results), str(tmp_path / "test_slow.py")],
+                       env=env, capture_output=True, text=True, timeout=60, cwd=str(tmp_path))
+    assert time.monotonic() - t0 < 15
+    run = json.loads(results.read_text())
+    c = run["cases"][0]
+    assert (c["verdict"], c["mode"]) == ("ERROR", "timeout"), (c, p.stdout[-2000:])

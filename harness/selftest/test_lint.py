@@ -1,0 +1,73 @@
+"""lint_catalogue against small made-up projects."""
+import io
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import lint_catalogue  # noqa: E402
+
+CAT = """seeds: {s.txt: seed}
+clauses:
+  - {id: ARG-01, family: ARG, sentence: 'buffer is null.', level: MUST, seed: [s.txt], expectation: {documented: d}}
+  - {id: CONN-07, family: CONN, sentence: '(derived)', level: MUST, seed: [], expectation: {documented: d}}
+"""
+
+
+def _project(tmp_path, c_code="", py_code="", table=None, cat=CAT):
+    for d in ("fixtures/cases", "conformance", "harness/cases", "seeds"):
+        (tmp_path / d).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "fixtures" / "clauses.yaml").write_text(cat)
+    (tmp_path / "seeds" / "s.txt").write_text("ArgumentNullException buffer is null.")
+    (tmp_path / "conformance" / "test-x.c").write_text(c_code)
+    (tmp_path / "harness" / "cases" / "test_x.py").write_text(py_code)
+    if table is not None:
+        (tmp_path / "fixtures" / "cases" / "t.yaml").write_text(table)
+    out = io.StringIO()
+    rc = lint_catalogue.lint(str(tmp_path), str(tmp_path / "seeds"), out)
+    return rc, out.getvalue()
+
+
+def test_clean_when_both_suites_together_cover_everything(tmp_path):
+    rc, text = _project(tmp_path, c_code="START_TEST(test_ARG_01_udp_v4_send) {}",
+                        py_code='@pytest.mark.clause("CONN-07")\ndef test_x(h): pass\n')
+    assert rc == 0, text
+
+
+def test_clause_without_a_case(tmp_path):
+    rc, text = _project(tmp_path, c_code="/* test_CONN_07 only in a comment */ void test_ARG_01_x(void);")
+    assert rc == 1 and "CONN-07 has no case in either suite" in text
+
+
+def test_case_citing_an_unknown_clause(tmp_path):
+    rc, text = _project(tmp_path, c_code="void test_ARG_01_x(void); void test_CONN_99_y(void);",
+                        py_code='def test_CONN_07_ok(h): pass\n@pytest.mark.clause("ERR-42")\ndef test_z(h): pass\n')
+    assert rc == 1
+    assert "CONN-99 is cited by conformance/test-x.c" in text
+    assert "ERR-42 is cited by harness/cases/test_x.py" in text
+
+
+def test_test_list_header_and_case_tables(tmp_path):
+    (tmp_path / "conformance").mkdir(parents=True)
+    (tmp_path / "conformance" / "test-list.h").write_text(
+        "/* ARG_02 in a comment does not count */\n#define L(XX) \\\n  XX(ARG, ARG_01, udp, body) \\\n")
+    rc, text = _project(tmp_path, table="rows:\n  - {clause: CONN-07, name: a}\n")
+    assert rc == 0, text
+
+
+def test_malformed_table_row(tmp_path):
+    rc, text = _project(tmp_path, table="rows:\n  - {clause: conn7, name: a}\n")
+    assert rc == 2 and "row 1: clause 'conn7'" in text
+
+
+def test_malformed_catalogue(tmp_path):
+    rc, text = _project(tmp_path, cat="seeds: {s.txt: x}\nclauses:\n  - {id: ARG-01}\n")
+    assert rc == 2 and "record 1 (ARG-01): missing field 'family'" in text
+
+
+def test_real_project_is_clean():
+    root = os.path.dirname(os.path.dirname(HERE))
+    seeds = "/work/shared/seeds" if os.path.isdir("/work/shared/seeds") else None
+    out = io.StringIO()
+    assert lint_catalogue.lint(root, seeds, out) == 0, out.getvalue()
