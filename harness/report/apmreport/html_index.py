@@ -1,6 +1,7 @@
 """reports/index.html: runs, summaries per family and level, the matrix."""
 
 import collections
+import json
 import os
 
 from .html_common import badge, clause_anchor, counts_text, esc, legend, page
@@ -99,6 +100,15 @@ def _matrix(m):
             % (head, "".join(body)))
 
 
+def _coverage_figures(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        return ": lines %.1f %%, branches %.1f %%" % (d["line_percent"], d["branch_percent"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
 def render(m, compare_summary=None, reports_dir=None):
     doc = m.doc
     parts = ["<h1>apmsock conformance</h1>",
@@ -109,7 +119,8 @@ def render(m, compare_summary=None, reports_dir=None):
                  esc(doc["contract_version"]), esc(doc["generated"]),
                  len(m.runs), len(m.impls))]
     if reports_dir and os.path.exists(os.path.join(reports_dir, "coverage", "index.html")):
-        parts.append('<p><a href="coverage/index.html">Coverage of the reference (gcovr)</a></p>')
+        parts.append('<p><a href="coverage/index.html">Coverage of the reference (gcovr)</a>%s</p>'
+                     % esc(_coverage_figures(os.path.join(reports_dir, "coverage", "summary.json"))))
     if compare_summary is not None:
         parts.append('<p><a href="compare.html">Compared with %s</a>: %s</p>' % (
             esc(compare_summary["old"]), esc(compare_summary["text"])))

@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 
 from apmreport import browser, linkcheck
-from apmreport.catalogue import Catalogue
+from apmreport.catalogue import CLAUSE_RE
 from conftest import DATA, REPORT, build
 
 ROOT = os.path.dirname(os.path.dirname(REPORT))
@@ -66,6 +66,9 @@ def test_project_report_in_chromium():
             impls.append(r["implementation"]["id"])
     if not impls:
         pytest.skip("reports/results.json holds no run")
-    cat = Catalogue.load(os.path.join(ROOT, "fixtures", "clauses.yaml"))
-    cat.add_uncatalogued(doc["runs"])
-    check_rendered(index, len(cat.clauses), impls, os.path.join(PROJECT_REPORTS, "index.png"))
+    # The catalogue the report was made with (clauses.html), so a report older than an edit of
+    # fixtures/clauses.yaml is judged on its own terms.
+    sections = [i for i in linkcheck.parse(os.path.join(PROJECT_REPORTS, "clauses.html")).ids
+                if CLAUSE_RE.match(i)]
+    assert sections, "clauses.html lists no clause"
+    check_rendered(index, len(sections), impls, os.path.join(PROJECT_REPORTS, "index.png"))

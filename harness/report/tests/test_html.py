@@ -153,3 +153,14 @@ def test_uncatalogued_clause_is_shown_not_dropped(reports):
     assert rc == 0 and "missing from the catalogue: EX-01" in err
     assert len(cells(reports)) == (N_CLAUSES + 1) * 2
     assert "not in the catalogue" in (reports / "clauses.html").read_text()
+
+
+def test_coverage_link_with_figures(built):
+    cov = built / "coverage"
+    cov.mkdir()
+    (cov / "index.html").write_text("<html><body>gcovr</body></html>")
+    (cov / "summary.json").write_text('{"line_percent": 96.25, "branch_percent": 87.5}')
+    rc, out, err = build(built)
+    assert rc == 0, err
+    assert '<a href="coverage/index.html">Coverage of the reference (gcovr)</a>: lines 96.2 %, branches 87.5 %' \
+        in (built / "index.html").read_text()
