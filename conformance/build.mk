@@ -21,7 +21,7 @@ CONF_OUT   = $(REPORTS)/c
 # first report and exit with a status Check reports as an early exit.
 CONF_SAN_ENV := ASAN_OPTIONS=halt_on_error=1:exitcode=66:detect_leaks=1:abort_on_error=0 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=67 \
-                TSAN_OPTIONS=halt_on_error=1:exitcode=68:second_deadlock_stack=1
+                TSAN_OPTIONS=halt_on_error=1:exitcode=68:second_deadlock_stack=1:atexit_sleep_ms=0
 CONF_TIMEOUT_MULT_release := 1
 CONF_TIMEOUT_MULT_asan := 3
 CONF_TIMEOUT_MULT_tsan := 4

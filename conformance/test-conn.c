@@ -306,6 +306,58 @@ void cf_conn_nonblocking_would_block(const cf_variant_t *v) {
   cf_pair_close(&p);
 }
 
+void cf_conn_nonblocking_fill(const cf_variant_t *v) {
+  /* Non-blocking from the start: sends are accepted, whole or in part, until
+   * the buffers are full; then WouldBlock.  Nothing is lost or invented: the
+   * peer gets exactly the bytes the Ends reported, then the sentinel. */
+  enum { CHUNK = 64 * 1024, MAX_SENDS = 256 };
+  cf_pair_t p;
+  cf_pair_open(v, &p, CF_PAIR_SMALL);
+  uint8_t *buf = malloc(CF_BIG);
+  ck_assert(buf != NULL);
+  cf_pattern(buf, CF_BIG, 15);
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
+  size_t sent = 0;
+  int would_block = 0, sends = 0;
+  apmsock_kind_t k = APMSOCK_OK;
+  while (!would_block && sends < MAX_SENDS && sent + CHUNK <= CF_BIG) {
+    apmsock_result_t r = {0};
+    int32_t n = -1;
+    sends++;
+    k = cf_begin(&p, buf, CF_BIG, (int32_t)sent, CHUNK, 0, NULL, NULL, &r, &e);
+    if (k == APMSOCK_SOCKET && v->method == CF_SEND) {
+      would_block = 1;
+      break;
+    }
+    cf_expect_ok(k, &e, "CONN-12: a non-blocking Begin while the buffers have room");
+    k = cf_end(&p, r, &n, &e);
+    cf_release(r);
+    if (k == APMSOCK_SOCKET && v->method == CF_SEND_TO) {
+      would_block = 1;
+      break;
+    }
+    cf_expect_ok(k, &e, "CONN-12: End of a non-blocking send");
+    ck_assert_msg(n > 0 && n <= CHUNK, "CONN-12: a non-blocking send completed with %d bytes of %d",
+                  n, CHUNK);
+    sent += (size_t)n;
+  }
+  ck_assert_msg(would_block, "CONN-12: %d non-blocking sends (%zu bytes) into a peer that reads nothing, "
+                "and no WouldBlock", sends, sent);
+  cf_expect_socket_error(k, &e, APMSOCK_SE_WOULD_BLOCK,
+                         v->method == CF_SEND ? "CONN-12: non-blocking BeginSend, buffers full"
+                                              : "CONN-12: non-blocking EndSendTo, buffers full");
+  uint8_t *got = malloc(sent ? sent : 1);
+  ck_assert(got != NULL);
+  cf_tcp_read_exact(p.peer_fd, got, sent, "CONN-12: the bytes the Ends reported");
+  ck_assert_msg(memcmp(got, buf, sent) == 0, "CONN-12: the peer got other bytes than reported sent");
+  cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 1, &e), &e, "Blocking = true");
+  cf_expect_sentinel(&p, "CONN-12: the WouldBlock send sent nothing");
+  free(got);
+  free(buf);
+  cf_pair_close(&p);
+}
+
 void cf_conn_no_listener(const cf_variant_t *v) {
   /* Completion does not mean delivery: nobody listens, all bytes "sent". */
   struct sockaddr_storage dead;

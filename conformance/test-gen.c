@@ -245,6 +245,16 @@ void cf_ctx_cached(const cf_variant_t *v) {
   uint64_t allocs = cf_alloc_count() - a0;
   apmsock_get_stats(&s2);
   ck_assert_msg(bad == 0, "CTX-01: %d of %d steady-state sends failed", bad, MEASURED);
+  if (cf_alloc_available()) {
+    /* The counter must be live, also for allocations made inside shared
+     * libraries (strdup allocates inside libc), or "0" would prove nothing. */
+    uint64_t c0 = cf_alloc_count();
+    cf_alloc_arm(1);
+    char *dup = strdup("x");
+    cf_alloc_arm(0);
+    free(dup);
+    ck_assert_msg(cf_alloc_count() > c0, "CTX-01: the allocation counter does not see libc's allocations");
+  }
   if (cf_alloc_available())
     ck_assert_msg(allocs == 0, "CTX-01: %llu heap allocations (interposed malloc) in %d steady-state sends",
                   (unsigned long long)allocs, MEASURED);

@@ -86,6 +86,8 @@
   CF_VTCP(XX, CONN, CONN_12, cf_conn_blocking_pending)                              \
   CF_V46(XX, CONN, CONN_12, cf_conn_nonblocking_would_block, CF_TCP, tcp, CF_SEND, send_nonblocking) \
   CF_V46(XX, CONN, CONN_12, cf_conn_nonblocking_would_block, CF_TCP, tcp, CF_SEND_TO, send_to_nonblocking) \
+  CF_V46(XX, CONN, CONN_12, cf_conn_nonblocking_fill, CF_TCP, tcp, CF_SEND, send_nonblocking_fill) \
+  CF_V46(XX, CONN, CONN_12, cf_conn_nonblocking_fill, CF_TCP, tcp, CF_SEND_TO, send_to_nonblocking_fill) \
   CF_VUDP(XX, CONN, CONN_13, cf_conn_no_listener)                                   \
   /* BCAST: broadcast, on lo only (127.255.255.255) */                              \
   XX(BCAST, BCAST_01, udp_v4_send_to, cf_bcast_without_option, CF_UDP, AF_INET, CF_SEND_TO) \
