@@ -124,8 +124,9 @@ def test_ASYNC_04_no_callback(h, kind, method):
 
 @pytest.mark.clause("ASYNC-05")
 @pytest.mark.parametrize("method", METHODS)
-def test_ASYNC_05_end_blocks(h, method):
-    s, conn, r, buf = _blocked(h, method=method)
+@pytest.mark.parametrize("ip", ("v4", "v6"))
+def test_ASYNC_05_end_blocks(h, ip, method):
+    s, conn, r, buf = _blocked(h, ip, method=method)
     res = r.result["result"]
     pend = h.a.send("end_send" if method == "send" else "end_send_to", {"socket": s, "result": res})
     early = pend.done.wait(0.3)
@@ -139,8 +140,9 @@ def test_ASYNC_05_end_blocks(h, method):
 
 @pytest.mark.clause("ASYNC-06")
 @pytest.mark.parametrize("method", METHODS)
-def test_ASYNC_06_wait_one(h, method):
-    s, conn, r, buf = _blocked(h, method=method)
+@pytest.mark.parametrize("ip", ("v4", "v6"))
+def test_ASYNC_06_wait_one(h, ip, method):
+    s, conn, r, buf = _blocked(h, ip, method=method)
     res = r.result["result"]
     w = h.ok("wait", result=res, timeout_ms=200)
     assert w["signaled"] is False, "WaitOne(200) returned true while the operation was pending"
@@ -208,8 +210,9 @@ def test_ASYNC_08_many_pending_in_order(h, ip, method):
 # ---------------------------------------------------------------- END
 @pytest.mark.clause("END-01")
 @pytest.mark.parametrize("method", METHODS)
-def test_END_01_null_result(h, method):
-    s, ep, recv = _pair(h, "udp-v4", method)
+@pytest.mark.parametrize("kind", KINDS)
+def test_END_01_null_result(h, kind, method):
+    s, ep, recv = _pair(h, kind, method)
     e = h.end(method, s, None)
     out = {"error": e.error, "at": "end", "bytes": e.result.get("bytes") if e.ok else None}
     expect_error(out, "System.ArgumentNullException", param="asyncResult", what="End(null)")
@@ -241,7 +244,7 @@ def test_END_02_foreign_result(h, case):
 
 @pytest.mark.clause("END-03")
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("kind", ("udp-v4", "tcp-v4"))
+@pytest.mark.parametrize("kind", KINDS)
 def test_END_03_twice(h, kind, method):
     s, ep, recv = _pair(h, kind, method)
     r = h.begin(method, s, text("once"), endpoint=ep)
@@ -277,8 +280,9 @@ def test_END_04_failed_operation(h, failure):
 
 @pytest.mark.clause("END-05")
 @pytest.mark.parametrize("method", METHODS)
-def test_END_05_closed(h, method):
-    s, conn, r, buf = _blocked(h, method=method)
+@pytest.mark.parametrize("ip", ("v4", "v6"))
+def test_END_05_closed(h, ip, method):
+    s, conn, r, buf = _blocked(h, ip, method=method)
     res = r.result["result"]
     h.ok("close", socket=s)
     h.sockets.remove(s)

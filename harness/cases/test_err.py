@@ -21,14 +21,15 @@ def _portable_socket_error(out, name, what):
 @pytest.mark.clause("ERR-01")
 @pytest.mark.parametrize("flags", [0x4000, 0x400, 0x800], ids=["undefined_0x4000", "broadcast_0x400", "multicast_0x800"])
 @pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ip", IPS)
 @pytest.mark.parametrize("proto", ("udp", "tcp"))
-def test_ERR_01_invalid_flags(h, proto, method, flags):
+def test_ERR_01_invalid_flags(h, proto, ip, method, flags):
     if proto == "udp":
-        r = setups.udp_receiver(h)
-        s = setups.udp_sender(h, connect_to=r.endpoint if method == "send" else None)
+        r = setups.udp_receiver(h, ip)
+        s = setups.udp_sender(h, ip, connect_to=r.endpoint if method == "send" else None)
         ep = r.endpoint
     else:
-        s, conn = setups.tcp_pair(h)
+        s, conn = setups.tcp_pair(h, ip)
         ep = h.peer_of[s]
     out = h.outcome(method, s, text("flagged"), endpoint=ep, flags=flags)
     h.info(socket_error=(out["error"] or {}).get("socket_error"))
@@ -45,9 +46,10 @@ def test_ERR_01_invalid_flags(h, proto, method, flags):
 
 @pytest.mark.clause("ERR-01")
 @pytest.mark.parametrize("method", METHODS)
-def test_ERR_01_out_of_band_datagram(h, method):
-    r = setups.udp_receiver(h)
-    s = setups.udp_sender(h, connect_to=r.endpoint if method == "send" else None)
+@pytest.mark.parametrize("ip", IPS)
+def test_ERR_01_out_of_band_datagram(h, ip, method):
+    r = setups.udp_receiver(h, ip)
+    s = setups.udp_sender(h, ip, connect_to=r.endpoint if method == "send" else None)
     out = h.outcome(method, s, text("oob"), endpoint=r.endpoint, flags=0x1)
     h.info(socket_error=(out["error"] or {}).get("socket_error"))
     h.check(lambda p: expect_error(out, SE, where="begin" if p == "documented" else None,
@@ -115,13 +117,14 @@ def test_ERR_03_error_codes(h):
 
 @pytest.mark.clause("ERR-04")
 @pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ip", IPS)
 @pytest.mark.parametrize("proto", ("udp", "tcp"))
-def test_ERR_04_disposed(h, proto, method):
-    r = setups.udp_receiver(h)
+def test_ERR_04_disposed(h, proto, ip, method):
+    r = setups.udp_receiver(h, ip)
     if proto == "udp":
-        s = setups.udp_sender(h, connect_to=r.endpoint if method == "send" else None)
+        s = setups.udp_sender(h, ip, connect_to=r.endpoint if method == "send" else None)
     else:
-        s, _ = setups.tcp_pair(h)
+        s, _ = setups.tcp_pair(h, ip)
     h.ok("close", socket=s)
     out = h.outcome(method, s, text("closed"), endpoint=r.endpoint)
     expect_error(out, "System.ObjectDisposedException", where="begin", what="Begin on a closed socket")

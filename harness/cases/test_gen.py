@@ -83,6 +83,21 @@ def test_SEC_01_denied(h, ip, method):
     setups.sentinel_to(h, s, rcv, method)
 
 
+@pytest.mark.clause("SEC-01")
+@pytest.mark.needs("policy")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ip", ("v4", "v6"))
+def test_SEC_01_denied_stream(h, ip, method):
+    s, conn = setups.tcp_pair(h, ip)
+    peer = h.peer_of[s]
+    h.reset_policy = True
+    h.ok("policy", deny=[peer])
+    out = h.outcome(method, s, text("forbidden"), endpoint=peer)
+    h.ok("policy", deny=None)
+    expect_error(out, "System.Security.SecurityException", where="begin", what="a stream send the policy denies")
+    setups.stream_quiet(h, s, conn, method)
+
+
 with open(os.path.join(ROOT, "fixtures", "example", "ex01.yaml"), encoding="utf-8") as _f:
     EX = yaml.safe_load(_f)
 
