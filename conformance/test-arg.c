@@ -161,6 +161,14 @@ void cf_arg_no_side_effect(const cf_variant_t *v) {
                   k == APMSOCK_OK ? "success" : apmsock_kind_name(k));
     ck_assert_msg(r.handle == 0, "ARG-10: bad argument set %zu left a result", i);
   }
+  {
+    /* A negative buffer_length (the header's, no .NET counterpart). */
+    apmsock_result_t r = {0x5a5a};
+    apmsock_error_t e = {0};
+    apmsock_kind_t k = cf_begin(&p, b, -1, 0, 0, 0, cf_callback, &cb, &r, &e);
+    cf_expect_kind(k, &e, APMSOCK_ARGUMENT_OUT_OF_RANGE, "buffer", "ARG-10: buffer_length -1");
+    ck_assert_msg(r.handle == 0, "ARG-10: buffer_length -1 left a result");
+  }
   apmsock_get_stats(&after);
   ck_assert_msg(after.operations_started == before.operations_started,
                 "ARG-10: operations_started moved by %llu after argument exceptions",

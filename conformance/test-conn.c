@@ -1,6 +1,7 @@
 /* test-conn.c: CONN-01..CONN-13, connection-oriented and connectionless. */
 #include "tests.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,46 @@ void cf_conn_after_begin_connect(const cf_variant_t *v) { conn03(v, CF_PAIR_BEGI
 void cf_conn_after_accept(const cf_variant_t *v) { conn03(v, CF_PAIR_ACCEPT); }
 void cf_conn_after_begin_accept(const cf_variant_t *v) { conn03(v, CF_PAIR_BEGIN_ACCEPT); }
 
+void cf_conn_after_pending_begin_accept(const cf_variant_t *v) {
+  /* BeginAccept first, the peer connects afterwards: the accept completes
+   * through its callback, and the accepted socket sends. */
+  apmsock_socket_t ls, s;
+  apmsock_error_t e = {0};
+  struct sockaddr_storage la;
+  cf_addr_loopback(v->family, 0, &la);
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &ls, &e), &e, "open");
+  cf_expect_ok(apmsock_bind(ls, CF_SA(&la), &e), &e, "Bind");
+  cf_expect_ok(apmsock_listen(ls, 4, &e), &e, "Listen");
+  cf_expect_ok(apmsock_local_endpoint(ls, &la, &e), &e, "LocalEndPoint");
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  apmsock_result_t r;
+  bool sig = true;
+  cf_expect_ok(apmsock_begin_accept(ls, cf_callback, &cb, &r, &e), &e, "BeginAccept");
+  cf_expect_ok(apmsock_result_wait(r, 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "CONN-03: BeginAccept completed with nobody connecting");
+  int fd = socket(v->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert(fd >= 0);
+  ck_assert_msg(connect(fd, CF_SA(&la), cf_addr_len(&la)) == 0, "connect: %s", strerror(errno));
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "CONN-03: the BeginAccept callback never ran");
+  cf_expect_ok(apmsock_end_accept(ls, r, &s, &e), &e, "EndAccept");
+  cf_release(r);
+  uint8_t buf[700];
+  cf_pattern(buf, sizeof(buf), 16);
+  apmsock_result_t rs;
+  int32_t n = -1;
+  cf_expect_ok(apmsock_begin_send(s, buf, 700, 0, 700, 0, NULL, NULL, &rs, &e), &e, "BeginSend");
+  cf_expect_ok(apmsock_end_send(s, rs, &n, &e), &e, "EndSend");
+  ck_assert_msg(n == 700, "CONN-03: EndSend returned %d", n);
+  cf_release(rs);
+  uint8_t got[700];
+  cf_tcp_read_exact(fd, got, 700, "CONN-03: the connecting peer");
+  ck_assert_msg(memcmp(got, buf, 700) == 0, "CONN-03: bytes differ");
+  close(fd);
+  apmsock_close(s, NULL);
+  apmsock_close(ls, NULL);
+}
+
 static void conn04(const cf_variant_t *v, int how) {
   /* BeginSendTo on a connected stream ignores remoteEP: bytes go to the
    * connected peer, nothing to the other listener. */
@@ -79,6 +120,12 @@ void cf_conn_dgram_default_host(const cf_variant_t *v) {
   cf_pair_open(v, &p, 0);
   uint8_t buf[100];
   cf_pattern(buf, sizeof(buf), 5);
+  struct sockaddr_storage remote;
+  apmsock_error_t e = {0};
+  char a[80], b[80];
+  cf_expect_ok(apmsock_remote_endpoint(p.s, &remote, &e), &e, "RemoteEndPoint");
+  ck_assert_msg(cf_addr_equal(&remote, &p.peer_addr), "CONN-05: RemoteEndPoint %s, connected to %s",
+                cf_addr_str(&remote, a, sizeof(a)), cf_addr_str(&p.peer_addr, b, sizeof(b)));
   cf_send_ok(&p, buf, sizeof(buf), "CONN-05: BeginSend after Connect");
   cf_expect_peer_gets(&p, buf, sizeof(buf), "CONN-05: the default remote host");
   cf_pair_close(&p);
@@ -103,6 +150,9 @@ void cf_conn_implicit_bind(const cf_variant_t *v) {
   struct sockaddr_storage ra, from, local;
   int rfd = cf_udp_receiver(v->family, &ra);
   apmsock_socket_t s = open_socket(v);
+  apmsock_error_t e0 = {0};
+  cf_expect_ok(apmsock_local_endpoint(s, &local, &e0), &e0, "LocalEndPoint before any send");
+  ck_assert_msg(local.ss_family == AF_UNSPEC, "CONN-07: LocalEndPoint of an unbound socket is not null");
   uint8_t buf[32];
   cf_pattern(buf, sizeof(buf), 7);
   apmsock_result_t r;
@@ -171,6 +221,9 @@ void cf_conn_reconnect(const cf_variant_t *v) {
   recv_exact_dgram(p.peer_fd, one, 10, "CONN-09: A");
   apmsock_error_t e = {0};
   cf_expect_ok(apmsock_connect(p.s, CF_SA(&baddr), &e), &e, "CONN-09: Connect again, to B");
+  struct sockaddr_storage remote;
+  cf_expect_ok(apmsock_remote_endpoint(p.s, &remote, &e), &e, "RemoteEndPoint");
+  ck_assert_msg(cf_addr_equal(&remote, &baddr), "CONN-09: RemoteEndPoint is not the new default host");
   cf_send_ok(&p, two, 20, "CONN-09: BeginSend after the second Connect");
   recv_exact_dgram(bfd, two, 20, "CONN-09: B gets the datagram");
   ck_assert_msg(!cf_fd_readable_now(p.peer_fd), "CONN-09: A still got a datagram");
@@ -318,6 +371,9 @@ void cf_conn_nonblocking_fill(const cf_variant_t *v) {
   cf_pattern(buf, CF_BIG, 15);
   apmsock_error_t e = {0};
   cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
+  int32_t blocking = -1;
+  cf_expect_ok(apmsock_get_option(p.s, APMSOCK_OPT_BLOCKING, &blocking, &e), &e, "get Blocking");
+  ck_assert_msg(blocking == 0, "CONN-12: Blocking reads back %d after setting false", blocking);
   size_t sent = 0;
   int would_block = 0, sends = 0;
   apmsock_kind_t k = APMSOCK_OK;

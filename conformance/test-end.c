@@ -145,3 +145,58 @@ void cf_end_closed(const cf_variant_t *v) {
   cf_pair_close(&p);
   free(buf);
 }
+
+void cf_end_null_everywhere(const cf_variant_t *v) {
+  /* The null result on every call that takes one, and End on the null socket. */
+  apmsock_error_t e = {0};
+  apmsock_result_status_t st;
+  bool sig = true;
+  cf_expect_kind(apmsock_result_status(APMSOCK_NULL_RESULT, &st, &e), &e, APMSOCK_ARGUMENT_NULL,
+                 "asyncResult", "END-01: status(null)");
+  cf_expect_kind(apmsock_result_wait(APMSOCK_NULL_RESULT, 0, &sig, &e), &e, APMSOCK_ARGUMENT_NULL,
+                 "asyncResult", "END-01: WaitOne(null)");
+  ck_assert_msg(!sig, "END-01: WaitOne(null) signaled");
+  cf_expect_kind(apmsock_result_release(APMSOCK_NULL_RESULT, &e), &e, APMSOCK_ARGUMENT_NULL,
+                 "asyncResult", "END-01: release(null)");
+  ck_assert_msg(apmsock_result_state(APMSOCK_NULL_RESULT) == NULL, "END-01: AsyncState(null)");
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[SMALL];
+  cf_pattern(buf, SMALL, 54);
+  apmsock_result_t r;
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(&p, buf, SMALL, 0, SMALL, 0, NULL, NULL, &r, &e), &e, "Begin");
+  apmsock_kind_t k = v->method == CF_SEND_TO ? apmsock_end_send_to(APMSOCK_NULL_SOCKET, r, &n, &e)
+                                             : apmsock_end_send(APMSOCK_NULL_SOCKET, r, &n, &e);
+  cf_expect_kind(k, &e, APMSOCK_ARGUMENT_NULL, "socket", "END-01: End on the null socket");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "END-01: the right End afterwards");
+  ck_assert_msg(n == SMALL, "END-01: End returned %d", n);
+  cf_release(r);
+  cf_expect_peer_gets(&p, buf, SMALL, "END-01");
+  cf_pair_close(&p);
+}
+
+void cf_end_released_everywhere(const cf_variant_t *v) {
+  /* A released result is nobody's: ArgumentException("asyncResult") everywhere. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[SMALL];
+  cf_pattern(buf, SMALL, 55);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(&p, buf, SMALL, 0, SMALL, 0, NULL, &p, &r, &e), &e, "Begin");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End");
+  cf_release(r);
+  apmsock_result_status_t st;
+  bool sig = true;
+  cf_expect_kind(apmsock_result_status(r, &st, &e), &e, APMSOCK_ARGUMENT, "asyncResult",
+                 "END-02: status of a released result");
+  cf_expect_kind(apmsock_result_wait(r, 0, &sig, &e), &e, APMSOCK_ARGUMENT, "asyncResult",
+                 "END-02: WaitOne of a released result");
+  cf_expect_kind(apmsock_result_release(r, &e), &e, APMSOCK_ARGUMENT, "asyncResult",
+                 "END-02: release twice");
+  ck_assert_msg(apmsock_result_state(r) == NULL, "END-02: AsyncState of a released result");
+  cf_expect_peer_gets(&p, buf, SMALL, "END-02");
+  cf_pair_close(&p);
+}

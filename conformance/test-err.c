@@ -191,3 +191,73 @@ void cf_err_v4_on_v6_info(const cf_variant_t *v) {
     apmsock_close(s, NULL);
   }
 }
+
+/* Every call the header offers on a socket, on handle h: all must answer
+ * `want` (ObjectDisposed for a closed socket, ArgumentNull("socket") for the
+ * zero handle) and touch nothing. */
+static void expect_every_call(apmsock_socket_t h, apmsock_kind_t want, const char *param,
+                              int family, const char *what) {
+  struct sockaddr_storage a;
+  cf_addr_loopback(family, 0, &a);
+  apmsock_error_t e = {0};
+  apmsock_result_t r = {0x5a5a};
+  apmsock_socket_t acc = {0x5a5a};
+  int32_t val = 0, n = 0;
+  uint8_t buf[8] = {0};
+  char msg[128];
+#define CALL(name, expr)                                                   \
+  do {                                                                     \
+    snprintf(msg, sizeof(msg), "%s: %s", what, name);                      \
+    memset(&e, 0, sizeof(e));                                              \
+    cf_expect_kind((expr), &e, want, param, msg);                          \
+  } while (0)
+  CALL("Bind", apmsock_bind(h, CF_SA(&a), &e));
+  CALL("Connect", apmsock_connect(h, CF_SA(&a), &e));
+  CALL("Listen", apmsock_listen(h, 1, &e));
+  CALL("Accept", apmsock_accept(h, &acc, &e));
+  CALL("BeginConnect", apmsock_begin_connect(h, CF_SA(&a), NULL, NULL, &r, &e));
+  CALL("BeginAccept", apmsock_begin_accept(h, NULL, NULL, &r, &e));
+  CALL("SetSocketOption", apmsock_set_option(h, APMSOCK_OPT_SEND_BUFFER, 8192, &e));
+  CALL("GetSocketOption", apmsock_get_option(h, APMSOCK_OPT_BLOCKING, &val, &e));
+  CALL("LocalEndPoint", apmsock_local_endpoint(h, &a, &e));
+  CALL("RemoteEndPoint", apmsock_remote_endpoint(h, &a, &e));
+  CALL("Shutdown", apmsock_shutdown(h, APMSOCK_SHUTDOWN_BOTH, &e));
+  CALL("BeginSend", apmsock_begin_send(h, buf, 8, 0, 8, 0, NULL, NULL, &r, &e));
+  cf_addr_loopback(family, 9, &a);
+  CALL("BeginSendTo", apmsock_begin_send_to(h, buf, 8, 0, 8, 0, CF_SA(&a), NULL, NULL, &r, &e));
+#undef CALL
+  ck_assert_msg(r.handle == 0, "%s: a failed Begin left a result", what);
+  ck_assert_msg(acc.handle == 0, "%s: a failed Accept left a socket", what);
+  (void)n;
+}
+
+void cf_err_disposed_every_call(const cf_variant_t *v) {
+  /* ERR-04 for the whole instance: after Close every call is
+   * ObjectDisposedException, End of a result that completed before the
+   * Close still reports it (the result outlives its socket). */
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[16];
+  cf_pattern(buf, 16, 3);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  bool sig = false;
+  cf_expect_ok(cf_begin(&p, buf, 16, 0, 16, 0, NULL, NULL, &r, &e), &e, "Begin");
+  cf_expect_ok(apmsock_result_wait(r, CF_WAIT_MS, &sig, &e), &e, "WaitOne");
+  ck_assert_msg(sig, "ERR-04: the send did not complete");
+  cf_expect_ok(apmsock_close(p.s, &e), &e, "Close");
+  expect_every_call(p.s, APMSOCK_OBJECT_DISPOSED, NULL, v->family, "ERR-04: closed socket");
+  int32_t n = -1;
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "ERR-04: End of a send completed before Close");
+  ck_assert_msg(n == 16, "ERR-04: End returned %d", n);
+  cf_release(r);
+  cf_pair_close(&p);
+}
+
+void cf_err_zero_handle(const cf_variant_t *v) {
+  /* The zero handle is no instance at all: ArgumentNullException("socket"). */
+  expect_every_call(APMSOCK_NULL_SOCKET, APMSOCK_ARGUMENT_NULL, "socket", AF_INET,
+                    "zero socket handle");
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_close(APMSOCK_NULL_SOCKET, &e), &e, "Close(zero handle) is a no-op");
+}

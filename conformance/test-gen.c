@@ -290,6 +290,59 @@ void cf_ctx_cached(const cf_variant_t *v) {
   cf_pair_close(&p);
 }
 
+#define CTX_CB(n) \
+  static void ctx_cb_##n(apmsock_result_t r) { atomic_fetch_add(&ctx_calls, 1); }
+CTX_CB(0) CTX_CB(1) CTX_CB(2) CTX_CB(3) CTX_CB(4) CTX_CB(5) CTX_CB(6) CTX_CB(7)
+CTX_CB(8) CTX_CB(9) CTX_CB(10) CTX_CB(11)
+#undef CTX_CB
+
+void cf_ctx_many(const cf_variant_t *v) {
+  /* More (method, callback) contexts on one socket than any small cache
+   * holds, used round robin: every send still works, and each counts as
+   * exactly one hit or one miss; a context used again right away hits. */
+  static const apmsock_callback_t cbs[] = {ctx_cb_0, ctx_cb_1, ctx_cb_2, ctx_cb_3,
+                                           ctx_cb_4, ctx_cb_5, ctx_cb_6, ctx_cb_7,
+                                           ctx_cb_8, ctx_cb_9, ctx_cb_10, ctx_cb_11};
+  enum { NCB = sizeof(cbs) / sizeof(cbs[0]), ROUNDS = 3 };
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[CTX_SIZE];
+  cf_pattern(buf, CTX_SIZE, 73);
+  apmsock_stats_t s0, s1, s2;
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n;
+  atomic_store(&ctx_calls, 0);
+  apmsock_get_stats(&s0);
+  for (int round = 0; round < ROUNDS; round++)
+    for (int i = 0; i < NCB; i++) {
+      cf_expect_ok(cf_begin(&p, buf, CTX_SIZE, 0, CTX_SIZE, 0, cbs[i], NULL, &r, &e), &e, "Begin");
+      cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End");
+      ck_assert_msg(n == CTX_SIZE, "CTX-01: End returned %d", n);
+      cf_release(r);
+    }
+  apmsock_get_stats(&s1);
+  uint64_t hits = s1.context_cache_hits - s0.context_cache_hits;
+  uint64_t misses = s1.context_cache_misses - s0.context_cache_misses;
+  ck_assert_msg(hits + misses == ROUNDS * NCB, "CTX-01: %llu hits + %llu misses for %d sends",
+                (unsigned long long)hits, (unsigned long long)misses, ROUNDS * NCB);
+  ck_assert_msg(misses >= NCB, "CTX-01: %llu misses for %d new contexts", (unsigned long long)misses, NCB);
+  cf_expect_ok(cf_begin(&p, buf, CTX_SIZE, 0, CTX_SIZE, 0, cbs[0], NULL, &r, &e), &e, "Begin");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End");
+  cf_release(r);
+  cf_expect_ok(cf_begin(&p, buf, CTX_SIZE, 0, CTX_SIZE, 0, cbs[0], NULL, &r, &e), &e, "Begin");
+  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End");
+  cf_release(r);
+  apmsock_get_stats(&s2);
+  ck_assert_msg(s2.context_cache_hits - s1.context_cache_hits >= 1,
+                "CTX-01: a context used twice in a row did not hit the second time");
+  uint64_t start = cf_now_ms();
+  while (atomic_load(&ctx_calls) < ROUNDS * NCB + 2 && cf_now_ms() - start < CF_WAIT_MS) sched_yield();
+  ck_assert_msg(atomic_load(&ctx_calls) == ROUNDS * NCB + 2, "CTX-01: %d of %d callbacks ran",
+                atomic_load(&ctx_calls), ROUNDS * NCB + 2);
+  cf_pair_close(&p);
+}
+
 /* ---- SEC-01 ---------------------------------------------------------------- */
 
 static atomic_int sec_deny, sec_asked;

@@ -65,6 +65,9 @@
   XX(ERR, ERR_03, errno_table, cf_err_errno_table, CF_NA, AF_INET, CF_NA)           \
   XX(ERR, ERR_03, kind_names, cf_err_kind_names, CF_NA, AF_INET, CF_NA)             \
   CF_V8(XX, ERR, ERR_04, cf_err_disposed)                                           \
+  XX(ERR, ERR_04, udp_v4_every_call, cf_err_disposed_every_call, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(ERR, ERR_04, tcp_v6_every_call, cf_err_disposed_every_call, CF_TCP, AF_INET6, CF_SEND) \
+  XX(ERR, ERR_04, zero_handle, cf_err_zero_handle, CF_NA, AF_INET, CF_NA)           \
   XX(ERR, ERR_05, udp_v4_send_to, cf_err_family_mismatch, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_05, udp_v6_send_to_v4_endpoint_info, cf_err_v4_on_v6_info, CF_UDP, AF_INET6, CF_SEND_TO) \
   /* CONN: connection-oriented and connectionless */                                \
@@ -74,6 +77,7 @@
   CF_V46(XX, CONN, CONN_03, cf_conn_after_begin_connect, CF_TCP, tcp, CF_SEND, send_begin_connect) \
   CF_V46(XX, CONN, CONN_03, cf_conn_after_accept, CF_TCP, tcp, CF_SEND, send_accept) \
   CF_V46(XX, CONN, CONN_03, cf_conn_after_begin_accept, CF_TCP, tcp, CF_SEND, send_begin_accept) \
+  CF_V46(XX, CONN, CONN_03, cf_conn_after_pending_begin_accept, CF_TCP, tcp, CF_SEND, send_pending_begin_accept) \
   CF_V46(XX, CONN, CONN_04, cf_conn_send_to_connected_stream, CF_TCP, tcp, CF_SEND_TO, send_to_connect) \
   CF_V46(XX, CONN, CONN_04, cf_conn_send_to_accepted_stream, CF_TCP, tcp, CF_SEND_TO, send_to_accept) \
   CF_V46(XX, CONN, CONN_05, cf_conn_dgram_default_host, CF_UDP, udp, CF_SEND, send) \
@@ -116,7 +120,11 @@
   CF_VTCP(XX, ASYNC, ASYNC_08, cf_async_many_pending)                               \
   /* END: EndSend / EndSendTo */                                                    \
   CF_V8(XX, END, END_01, cf_end_null)                                               \
+  XX(END, END_01, udp_v4_send_result_calls, cf_end_null_everywhere, CF_UDP, AF_INET, CF_SEND) \
+  XX(END, END_01, tcp_v6_send_to_result_calls, cf_end_null_everywhere, CF_TCP, AF_INET6, CF_SEND_TO) \
   CF_V8(XX, END, END_02, cf_end_foreign)                                            \
+  XX(END, END_02, udp_v6_send_to_released_result_calls, cf_end_released_everywhere, CF_UDP, AF_INET6, CF_SEND_TO) \
+  XX(END, END_02, tcp_v4_send_released_result_calls, cf_end_released_everywhere, CF_TCP, AF_INET, CF_SEND) \
   CF_V8(XX, END, END_03, cf_end_twice)                                              \
   CF_V46(XX, END, END_04, cf_end_failed_datagram, CF_UDP, udp, CF_SEND_TO, send_to) \
   CF_VTCP(XX, END, END_04, cf_end_failed_stream)                                    \
@@ -133,6 +141,8 @@
   CF_V46(XX, CTX, CTX_01, cf_ctx_cached, CF_UDP, udp, CF_SEND_TO, send_to)          \
   XX(CTX, CTX_01, udp_v4_send, cf_ctx_cached, CF_UDP, AF_INET, CF_SEND)             \
   CF_VTCP(XX, CTX, CTX_01, cf_ctx_cached)                                           \
+  XX(CTX, CTX_01, udp_v4_send_to_many_contexts, cf_ctx_many, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(CTX, CTX_01, tcp_v6_send_many_contexts, cf_ctx_many, CF_TCP, AF_INET6, CF_SEND) \
   CF_V46(XX, SEC, SEC_01, cf_sec_denied, CF_UDP, udp, CF_SEND_TO, send_to)          \
   XX(SEC, SEC_01, udp_v4_send, cf_sec_denied, CF_UDP, AF_INET, CF_SEND)             \
   CF_V46(XX, SEC, SEC_01, cf_sec_denied, CF_TCP, tcp, CF_SEND, send)                \
