@@ -86,9 +86,11 @@ def cmd_convert_check(a):
     runfiles.validate_run(run, a.out)
     runfiles.write_json(a.out, run)
     g = run["gate"]
-    print("apm-report: %s: %d case(s), gate %s%s" % (a.out, len(run["cases"]), g["status"],
-          "".join("\n  %s: expected %s, got %s" % (d["case_id"], d["expected"], d["actual"])
-                  for d in g["differences"])))
+    diffs = g["differences"]
+    print("apm-report: %s: %d case(s), gate %s%s%s" % (
+        a.out, len(run["cases"]), g["status"],
+        "".join("\n  %s: expected %s, got %s" % (d["case_id"], d["expected"], d["actual"]) for d in diffs[:30]),
+        "\n  ... and %d more (reports/findings.html)" % (len(diffs) - 30) if len(diffs) > 30 else ""))
     return code
 
 

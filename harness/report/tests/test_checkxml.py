@@ -53,7 +53,7 @@ def test_loop_tests_get_one_case_per_iteration():
 def test_reference_gate_sees_every_difference():
     run = _run()
     code = gate.evaluate(run, Baseline([], None))
-    assert code == gate.EXIT_HARNESS  # crashes and timeouts outrank the assertion failures
+    assert code == gate.EXIT_REGRESSION  # a crash under a test is the implementation's regression
     assert len(run["gate"]["differences"]) == 6
 
 
@@ -103,9 +103,11 @@ def test_cli_convert_writes_a_valid_run_and_exits_with_the_gate(tmp_path):
     out = tmp_path / "runs" / "reference-c-documented.json"
     rc, so, se = cli("convert-check", SAMPLE, "--impl", "reference", "--out", out,
                      "--catalogue", os.path.join(DATA, "clauses.yaml"))
-    assert rc == 3, se
+    assert rc == 1, se
     run = runfiles.load_run(str(out))
-    assert run["suite"] == "c" and run["gate"]["status"] == "error"
+    assert run["suite"] == "c" and run["gate"]["status"] == "regression"
+    assert {"case_id": "ARG-01[null_buffer]", "expected": "PASS", "actual": "ERROR/crash",
+            "reason": "new non-PASS verdict: Received signal 11 (Segmentation fault)"} in run["gate"]["differences"]
 
 
 def test_cli_convert_missing_file_is_exit_3(tmp_path):
