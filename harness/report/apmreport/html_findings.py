@@ -6,7 +6,7 @@ that re-runs that one case.
 """
 
 from . import reproduce
-from .html_common import badge, case_anchors, clause_anchor, esc, page
+from .html_common import badge, case_anchors, esc, page
 from .verdicts import SEVERITY
 
 

@@ -4,7 +4,7 @@ import collections
 import json
 import os
 
-from .html_common import badge, clause_anchor, counts_text, esc, legend, page
+from .html_common import clause_anchor, counts_text, esc, legend, page
 from .junit import file_name as junit_name
 from .verdicts import css_class
 

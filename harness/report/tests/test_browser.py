@@ -11,7 +11,7 @@ import pytest
 
 from apmreport import browser, linkcheck
 from apmreport.catalogue import CLAUSE_RE
-from conftest import DATA, REPORT, build
+from conftest import REPORT, build
 
 ROOT = os.path.dirname(os.path.dirname(REPORT))
 PROJECT_REPORTS = os.environ.get("APMSOCK_REPORTS", os.path.join(ROOT, "reports"))

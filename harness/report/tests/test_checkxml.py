@@ -1,5 +1,4 @@
 """Check XML of the C suite -> a run file (the sample is real Check 0.15 output)."""
-import json
 import os
 
 import pytest

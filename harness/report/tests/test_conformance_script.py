@@ -2,10 +2,8 @@
 and the harness runner: every step runs, the exit code is the worst step's, gate.json says why."""
 import json
 import os
-import shutil
 import subprocess
 
-import pytest
 
 from conftest import DATA, REPORT
 

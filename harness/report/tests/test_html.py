@@ -1,13 +1,12 @@
 """index.html, the evidence pages, clauses.html, findings.html and compare.html."""
 import json
-import os
 import re
 
 import pytest
 
 from apmreport import linkcheck
 from apmreport.verdicts import COLOUR
-from conftest import DATA, build, cli
+from conftest import build, cli
 
 N_CLAUSES = 11  # tests/data/clauses.yaml
 
