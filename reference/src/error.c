@@ -63,18 +63,18 @@ int apmsock__errno_of(int socket_error) {
   return r ? r->errnum : 0;
 }
 
-static const char *kind_message(apmsock_kind_t kind) {
-  switch (kind) {
-  case APMSOCK_ARGUMENT_NULL: return "Value cannot be null.";
-  case APMSOCK_ARGUMENT_OUT_OF_RANGE: return "Specified argument was out of the range of valid values.";
-  case APMSOCK_ARGUMENT: return "The IAsyncResult object was not returned from the corresponding asynchronous method on this class.";
-  case APMSOCK_INVALID_OPERATION: return "The operation is not valid in the current state.";
-  case APMSOCK_OBJECT_DISPOSED: return "Cannot access a disposed object.";
-  case APMSOCK_SECURITY: return "The send policy denied the destination.";
-  case APMSOCK_NOT_SUPPORTED: return "The operation is not supported on this socket.";
-  default: return "";
-  }
-}
+static const char *const kind_messages[APMSOCK_KIND_COUNT] = {
+  [APMSOCK_OK] = "",
+  [APMSOCK_ARGUMENT_NULL] = "Value cannot be null.",
+  [APMSOCK_ARGUMENT_OUT_OF_RANGE] = "Specified argument was out of the range of valid values.",
+  [APMSOCK_ARGUMENT] = "The IAsyncResult object was not returned from the corresponding "
+                       "asynchronous method on this class.",
+  [APMSOCK_INVALID_OPERATION] = "The operation is not valid in the current state.",
+  [APMSOCK_OBJECT_DISPOSED] = "Cannot access a disposed object.",
+  [APMSOCK_SOCKET] = "",
+  [APMSOCK_SECURITY] = "The send policy denied the destination.",
+  [APMSOCK_NOT_SUPPORTED] = "The operation is not supported on this socket.",
+};
 
 apmsock_kind_t apmsock__ok(apmsock_error_t *err) {
   if (err) {
@@ -92,7 +92,7 @@ apmsock_kind_t apmsock__fail_outcome(apmsock_error_t *err, apmsock_kind_t kind,
     err->socket_error = socket_error;
     err->native_errno = errnum;
     err->message = kind == APMSOCK_SOCKET ? apmsock_socket_error_text(socket_error)
-                                          : kind_message(kind);
+                                          : kind_messages[kind];
   }
   return kind;
 }

@@ -54,30 +54,25 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   apmsock__batch_flush(&b);
 }
 
-/* Makes the poll handle match what s waits for.  Returns true when s is
- * closed and has no poll handle: the caller releases the slot. */
-bool apmsock__sock_update(apmsock__sock_t *s) {
-  if (s->state != APMSOCK__OPEN) {
-    if (s->poll_inited && !s->poll_closing) {
-      s->poll_closing = true;
-      uv_close((uv_handle_t *)&s->poll, on_poll_closed);
-    }
-    return !s->poll_inited;
-  }
-  int want = (s->sq_head || s->conn_op ? UV_WRITABLE : 0) | (s->aq_head ? UV_READABLE : 0);
-  if (want == s->poll_events)
-    return false;
+/* Makes the poll handle match what s waits for.  A socket reaches the loop
+ * at most once after close (later kicks need pending operations, and close
+ * aborted them all), and closing its poll handle frees its slot: the handle
+ * is created here even then, so there is one way for a slot to go. */
+void apmsock__sock_update(apmsock__sock_t *s) {
   if (!s->poll_inited) {
     uv_poll_init_socket(&loop, &s->poll, s->fd);
     s->poll.data = s;
     s->poll_inited = true;
   }
+  if (s->state != APMSOCK__OPEN) {
+    uv_close((uv_handle_t *)&s->poll, on_poll_closed);
+    return;
+  }
+  int want = (s->sq_head || s->conn_op ? UV_WRITABLE : 0) | (s->aq_head ? UV_READABLE : 0);
   if (want != 0)
     uv_poll_start(&s->poll, want, on_poll);
   else
     uv_poll_stop(&s->poll);
-  s->poll_events = want;
-  return false;
 }
 
 static void on_wake(uv_async_t *handle) {
@@ -90,10 +85,8 @@ static void on_wake(uv_async_t *handle) {
     apmsock__sock_t *next = s->work_next;
     pthread_mutex_lock(&s->mu);
     s->in_work = false;
-    bool dead = apmsock__sock_update(s);
+    apmsock__sock_update(s);
     pthread_mutex_unlock(&s->mu);
-    if (dead)
-      apmsock__sock_release_slot(s);
     s = next;
   }
   /* Every socket was closed before the stop request, so the poll handles are

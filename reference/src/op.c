@@ -104,7 +104,6 @@ apmsock__op_t *apmsock__op_new(apmsock__sock_t *s, int method, apmsock_callback_
   atomic_store_explicit(&op->refs, cb ? 2 : 1, memory_order_relaxed);
   op->next = NULL;
   op->thr = NULL;
-  op->thr_prev = op->thr_next = NULL;
   return op;
 }
 

@@ -64,9 +64,7 @@ apmsock__sock_t *apmsock__sock_new(int fd, int family, int type) {
   s->conn_op = NULL;
   s->aq_head = s->aq_tail = NULL;
   s->contexts = NULL;
-  s->ncontexts = 0;
-  s->poll_inited = s->poll_closing = s->in_work = false;
-  s->poll_events = 0;
+  s->poll_inited = s->in_work = false;
   pthread_mutex_unlock(&s->mu);
   return s;
 }

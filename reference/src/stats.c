@@ -48,8 +48,6 @@ void apmsock__stats_reset(void) {
 }
 
 void apmsock_get_stats(apmsock_stats_t *out) {
-  if (out == NULL)
-    return;
   out->heap_allocations = atomic_load_explicit(&n_allocs, memory_order_relaxed);
   out->context_cache_hits = atomic_load_explicit(&n_hits, memory_order_relaxed);
   out->context_cache_misses = atomic_load_explicit(&n_misses, memory_order_relaxed);

@@ -8,8 +8,10 @@
 
 struct apmsock__thread {
   pthread_mutex_t mu;
-  apmsock__op_t *head;
+  apmsock__link_t ops;     /* sentinel of the pending operations */
 };
+
+#define OP_OF(link) ((apmsock__op_t *)((char *)(link) - offsetof(apmsock__op_t, thr_link)))
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
@@ -41,7 +43,7 @@ static apmsock__thread_t *my_record(void) {
     if (me.epoch == 0)
       pthread_mutex_init(&me.rec.mu, NULL);
     me.epoch = epoch;
-    me.rec.head = NULL;
+    me.rec.ops.prev = me.rec.ops.next = &me.rec.ops;
   }
   apmsock__thread_register();
   return &me.rec;
@@ -51,11 +53,10 @@ void apmsock__thread_track(apmsock__op_t *op) {
   apmsock__thread_t *t = my_record();
   pthread_mutex_lock(&t->mu);
   op->thr = t;
-  op->thr_prev = NULL;
-  op->thr_next = t->head;
-  if (t->head != NULL)
-    t->head->thr_prev = op;
-  t->head = op;
+  op->thr_link.next = &t->ops;
+  op->thr_link.prev = t->ops.prev;
+  t->ops.prev->next = &op->thr_link;
+  t->ops.prev = &op->thr_link;
   pthread_mutex_unlock(&t->mu);
 }
 
@@ -64,12 +65,8 @@ void apmsock__thread_untrack(apmsock__op_t *op) {
   if (t == NULL)
     return;
   pthread_mutex_lock(&t->mu);
-  if (op->thr_prev != NULL)
-    op->thr_prev->thr_next = op->thr_next;
-  else
-    t->head = op->thr_next;
-  if (op->thr_next != NULL)
-    op->thr_next->thr_prev = op->thr_prev;
+  op->thr_link.prev->next = op->thr_link.next;
+  op->thr_link.next->prev = op->thr_link.prev;
   op->thr = NULL;
   pthread_mutex_unlock(&t->mu);
 }
@@ -83,10 +80,11 @@ static void on_thread_exit(void *unused) {
   apmsock__thread_t *t = &me.rec;
   for (;;) {
     pthread_mutex_lock(&t->mu);
-    apmsock__op_t *op = t->head;
-    apmsock__sock_t *s = op ? op->sock : NULL;
+    bool empty = t->ops.next == &t->ops;
+    apmsock__op_t *op = OP_OF(t->ops.next);
+    apmsock__sock_t *s = empty ? NULL : op->sock;
     pthread_mutex_unlock(&t->mu);
-    if (op == NULL)
+    if (empty)
       break;
     apmsock__batch_t b = {0};
     pthread_mutex_lock(&s->mu);
