@@ -112,6 +112,35 @@ static void conn04(const cf_variant_t *v, int how) {
   close(ofd);
   cf_pair_close(&p);
 }
+void cf_conn_after_nonblocking_connect(const cf_variant_t *v) {
+  /* A non-blocking Connect may answer WouldBlock (connection in progress,
+   * as .NET does); once the peer has accepted, BeginSend sends. */
+  struct sockaddr_storage la;
+  int lfd = cf_tcp_listener(v->family, &la, 0);
+  apmsock_socket_t s = open_socket(v);
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_set_option(s, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
+  apmsock_kind_t k = apmsock_connect(s, CF_SA(&la), &e);
+  if (k != APMSOCK_OK)
+    cf_expect_socket_error(k, &e, APMSOCK_SE_WOULD_BLOCK, "CONN-03: non-blocking Connect");
+  int pfd = cf_tcp_accept(lfd, "CONN-03: the peer");
+  uint8_t buf[300];
+  cf_pattern(buf, sizeof(buf), 17);
+  apmsock_result_t r;
+  int32_t n = -1;
+  cf_expect_ok(apmsock_begin_send(s, buf, 300, 0, 300, 0, NULL, NULL, &r, &e), &e,
+               "CONN-03: BeginSend after the non-blocking connect completed");
+  cf_expect_ok(apmsock_end_send(s, r, &n, &e), &e, "EndSend");
+  ck_assert_msg(n == 300, "CONN-03: EndSend returned %d", n);
+  cf_release(r);
+  uint8_t got[300];
+  cf_tcp_read_exact(pfd, got, 300, "CONN-03: the peer");
+  ck_assert_msg(memcmp(got, buf, 300) == 0, "CONN-03: bytes differ");
+  close(pfd);
+  close(lfd);
+  apmsock_close(s, NULL);
+}
+
 void cf_conn_send_to_connected_stream(const cf_variant_t *v) { conn04(v, 0); }
 void cf_conn_send_to_accepted_stream(const cf_variant_t *v) { conn04(v, CF_PAIR_ACCEPT); }
 

@@ -261,3 +261,59 @@ void cf_err_zero_handle(const cf_variant_t *v) {
   apmsock_error_t e = {0};
   cf_expect_ok(apmsock_close(APMSOCK_NULL_SOCKET, &e), &e, "Close(zero handle) is a no-op");
 }
+
+void cf_err_setup_calls(const cf_variant_t *v) {
+  /* ERR-03 beyond the sends: the calls that set a socket up report their
+   * errors the same way (SocketError number and errno from the one table). */
+  apmsock_socket_t s, t, acc;
+  apmsock_error_t e = {0};
+  cf_expect_socket_error(apmsock_socket_open(99, APMSOCK_DGRAM, &s, &e), &e,
+                         APMSOCK_SE_ADDRESS_FAMILY_NOT_SUPPORTED, "open: unknown family");
+  cf_expect_socket_error(apmsock_socket_open(APMSOCK_AF_INET, 99, &s, &e), &e,
+                         APMSOCK_SE_SOCKET_NOT_SUPPORTED, "open: unknown socket type");
+
+  struct sockaddr_storage la;
+  int lfd = cf_tcp_listener(AF_INET, &la, 0); /* its port is taken */
+  cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_STREAM, &s, &e), &e, "open");
+  cf_expect_kind(apmsock_bind(s, NULL, &e), &e, APMSOCK_ARGUMENT_NULL, "localEP", "Bind(null)");
+  cf_expect_socket_error(apmsock_bind(s, CF_SA(&la), &e), &e, APMSOCK_SE_ADDRESS_ALREADY_IN_USE,
+                         "Bind to a port in use");
+  cf_expect_kind(apmsock_connect(s, NULL, &e), &e, APMSOCK_ARGUMENT_NULL, "remoteEP", "Connect(null)");
+  apmsock_result_t r = {0x5a5a};
+  cf_expect_kind(apmsock_begin_accept(s, NULL, NULL, &r, &e), &e, APMSOCK_INVALID_OPERATION, NULL,
+                 "BeginAccept on a socket that does not listen");
+  ck_assert_msg(r.handle == 0, "a failed BeginAccept left a result");
+  cf_expect_kind(apmsock_set_option(s, APMSOCK_OPT_DUAL_MODE, 1, &e), &e, APMSOCK_NOT_SUPPORTED,
+                 NULL, "DualMode on an IPv4 socket");
+  cf_expect_kind(apmsock_set_option(s, (apmsock_option_t)99, 1, &e), &e,
+                 APMSOCK_ARGUMENT_OUT_OF_RANGE, "optionName", "an unknown option");
+  close(lfd);
+
+  /* A TCP option on a datagram socket: the kernel's refusal, mapped. */
+  cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &t, &e), &e, "open");
+  int32_t val = 0;
+  apmsock_kind_t k1 = apmsock_set_option(t, APMSOCK_OPT_NO_DELAY, 1, &e);
+  if (k1 != APMSOCK_OK)
+    cf_expect_socket_error(k1, &e, apmsock_socket_error_from_errno(e.native_errno),
+                           "NoDelay on a datagram socket");
+  apmsock_kind_t k2 = apmsock_get_option(t, APMSOCK_OPT_NO_DELAY, &val, &e);
+  if (k2 != APMSOCK_OK)
+    cf_expect_socket_error(k2, &e, apmsock_socket_error_from_errno(e.native_errno),
+                           "get NoDelay on a datagram socket");
+  ck_assert_msg(e.native_errno == 0 || apmsock_socket_error_from_errno(e.native_errno) != APMSOCK_SE_SOCKET_ERROR,
+                "the errno %d of a refused option is not in the table", e.native_errno);
+
+  /* A non-blocking listener with nobody connecting: WouldBlock, not a wait. */
+  struct sockaddr_storage a;
+  cf_addr_loopback(AF_INET, 0, &a);
+  apmsock_close(s, NULL);
+  cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_STREAM, &s, &e), &e, "open");
+  cf_expect_ok(apmsock_bind(s, CF_SA(&a), &e), &e, "Bind");
+  cf_expect_ok(apmsock_listen(s, 2, &e), &e, "Listen");
+  cf_expect_ok(apmsock_set_option(s, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
+  cf_expect_socket_error(apmsock_accept(s, &acc, &e), &e, APMSOCK_SE_WOULD_BLOCK,
+                         "non-blocking Accept with nobody connecting");
+  ck_assert_msg(acc.handle == 0, "a failed Accept left a socket");
+  apmsock_close(t, NULL);
+  apmsock_close(s, NULL);
+}

@@ -64,6 +64,7 @@
   XX(ERR, ERR_02, tcp_v6_send_to_reset, cf_err_reset, CF_TCP, AF_INET6, CF_SEND_TO) \
   XX(ERR, ERR_03, errno_table, cf_err_errno_table, CF_NA, AF_INET, CF_NA)           \
   XX(ERR, ERR_03, kind_names, cf_err_kind_names, CF_NA, AF_INET, CF_NA)             \
+  XX(ERR, ERR_03, setup_calls, cf_err_setup_calls, CF_NA, AF_INET, CF_NA)           \
   CF_V8(XX, ERR, ERR_04, cf_err_disposed)                                           \
   XX(ERR, ERR_04, udp_v4_every_call, cf_err_disposed_every_call, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_04, tcp_v6_every_call, cf_err_disposed_every_call, CF_TCP, AF_INET6, CF_SEND) \
@@ -78,6 +79,7 @@
   CF_V46(XX, CONN, CONN_03, cf_conn_after_accept, CF_TCP, tcp, CF_SEND, send_accept) \
   CF_V46(XX, CONN, CONN_03, cf_conn_after_begin_accept, CF_TCP, tcp, CF_SEND, send_begin_accept) \
   CF_V46(XX, CONN, CONN_03, cf_conn_after_pending_begin_accept, CF_TCP, tcp, CF_SEND, send_pending_begin_accept) \
+  CF_V46(XX, CONN, CONN_03, cf_conn_after_nonblocking_connect, CF_TCP, tcp, CF_SEND, send_nonblocking_connect) \
   CF_V46(XX, CONN, CONN_04, cf_conn_send_to_connected_stream, CF_TCP, tcp, CF_SEND_TO, send_to_connect) \
   CF_V46(XX, CONN, CONN_04, cf_conn_send_to_accepted_stream, CF_TCP, tcp, CF_SEND_TO, send_to_accept) \
   CF_V46(XX, CONN, CONN_05, cf_conn_dgram_default_host, CF_UDP, udp, CF_SEND, send) \
