@@ -5,13 +5,16 @@
 #   check-harness    the harness's own tests (fake adapters included), then a
 #                    full run against the reference in both profiles, gated
 #                    on fixtures/baselines/reference.yaml (empty)
+#   check-harness-faulty  the reference adapter linked with each faulty build
+#                    of the reference (fixtures/faulty/): the harness must
+#                    catch each fault, and only it (release variant only)
 #   conform-harness  IMPL=reference|mono PROFILE=documented|portable
 
 HARNESS_DIR  := harness
 HARNESS_IMPL ?= $(or $(IMPL),reference)
 SEEDS_DIR    ?= $(firstword $(wildcard shared/seeds ../shared/seeds /work/shared/seeds))
 
-.PHONY: lint-catalogue check-harness check-harness-self conform-harness
+.PHONY: lint-catalogue check-harness check-harness-self check-harness-faulty conform-harness
 
 lint-catalogue:
 	$(PYTHON) $(HARNESS_DIR)/lint_catalogue.py $(if $(SEEDS_DIR),--seeds $(SEEDS_DIR))
@@ -23,7 +26,19 @@ check-harness: check-harness-self $(REF_ADAPTER)
 	$(PYTHON) $(HARNESS_DIR)/conform --impl reference --profile documented --adapter $(REF_ADAPTER) -q --reports $(REPORTS)
 	$(PYTHON) $(HARNESS_DIR)/conform --impl reference --profile portable --adapter $(REF_ADAPTER) -q --reports $(REPORTS)
 
+# The reference adapter's objects linked with a faulty library instead of
+# the reference archive (rules and FAULTS from fixtures/faulty/faulty.mk).
+HARNESS_FAULTY := $(FAULTS:%=$(B)/bin/apmsock-adapter-faulty-%)
+
+$(B)/bin/apmsock-adapter-faulty-%: $(ADAPTER_OBJS) $(B)/lib/libapmsock-faulty-%.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(ADAPTER_OBJS) $(B)/lib/libapmsock-faulty-$*.so \
+	  -Wl,-rpath,$(abspath $(B)/lib) $(UV_LIBS) $(JANSSON_LIBS) -pthread
+
+check-harness-faulty: $(HARNESS_FAULTY)
+	$(PYTHON) $(HARNESS_DIR)/selftest/check_faulty.py --bin-dir $(B)/bin --out $(REPORTS)/harness-faulty $(FAULTS)
+
 conform-harness:
 	$(PYTHON) $(HARNESS_DIR)/conform --impl $(HARNESS_IMPL) --profile $(or $(PROFILE),documented) --reports $(REPORTS)
 
-test: lint-catalogue check-harness
+test: lint-catalogue check-harness $(if $(filter release,$(VARIANT)),check-harness-faulty)

@@ -163,18 +163,19 @@ def test_CONN_11_large_stream_send(h, ip, method):
 
 
 @pytest.mark.clause("CONN-12")
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("ip", IPS)
-def test_CONN_12_blocking_stays_pending(h, ip):
+def test_CONN_12_blocking_stays_pending(h, ip, method):
     s, conn = setups.tcp_pair(h, ip, blocked=True)
     size = setups.BLOCKING_SEND
     buf = pat(size, 9)
-    r = h.begin("send", s, buf)
-    assert r.ok, "BeginSend threw %s" % r.error
+    r = h.begin(method, s, buf)
+    assert r.ok, "Begin threw %s" % r.error
     res = r.result["result"]
     assert setups.pending_check(h, res), "the send completed although the peer read nothing and the buffers are full"
     conn.start_reading(size, timeout=15.0)
-    e = h.end("send", s, res, timeout=15.0)
-    assert e.ok and e.result["bytes"] == size, "EndSend after the peer read: %r" % (e.result or e.error)
+    e = h.end(method, s, res, timeout=15.0)
+    assert e.ok and e.result["bytes"] == size, "End after the peer read: %r" % (e.result or e.error)
     got = conn.join()
     assert got == buffer_bytes(buf), "the peer's bytes differ from offset %d" % net.first_difference(got, buffer_bytes(buf))
 

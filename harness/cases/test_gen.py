@@ -37,6 +37,17 @@ def test_TRACE_01_records(h, method):
     assert ("complete", OPNAME[method], n, "Success") in ev, "no completion record in %r" % (ev,)
     failed = [e for e in ev if e[0] == "begin" and e[3] != "Success"]
     assert failed and "ArgumentNullException" in failed[0][3], "the failed Begin left no record: %r" % (ev,)
+    if method == "send_to":
+        # a failed transmission is traced with its outcome too
+        big = h.outcome(method, s, {"pattern": {"length": 65508, "seed": 1}}, endpoint=rcv.endpoint)
+        assert big["error"] is not None, "the oversize datagram did not fail"
+
+        def failed_record(evs):
+            recs = [e["record"] for e in evs if e.get("event") == "trace"
+                    and e["record"].get("socket") == s and "MessageSize" in str(e["record"].get("outcome"))]
+            return recs or None
+        recs = h.a.wait_for(failed_record, 5.0, h.mark_events)
+        assert recs, "no trace record with the MessageSize outcome of the failed send: %r" % h.traces()
     h.ok("trace", on=False)
     mark = len(h.traces())
     h.send_all(method, s, text("quiet"), endpoint=rcv.endpoint)
@@ -53,12 +64,22 @@ def test_TRACE_01_records(h, method):
 def test_CTX_01_cached_context(h, method):
     rcv = setups.udp_receiver(h)
     s = setups.udp_sender(h, connect_to=rcv.endpoint if method == "send" else None)
+
+    def one(payload):
+        # Begin, End, release: a steady state the implementation can reach
+        # without holding on to finished results
+        r = h.begin(method, s, text(payload), endpoint=rcv.endpoint)
+        assert r.ok, "Begin threw %s" % r.error
+        e = h.end(method, s, r.result["result"])
+        assert e.ok, "End threw %s" % e.error
+        h.ok("release", result=r.result["result"])
+
     for _ in range(5):  # warm up: the first use builds the context
-        h.send_all(method, s, text("warm"), endpoint=rcv.endpoint)
+        one("warm")
     before = h.ok("stats")
     n = 20
     for _ in range(n):
-        h.send_all(method, s, text("steady"), endpoint=rcv.endpoint)
+        one("steady")
     after = h.ok("stats")
     d = {k: after[k] - before[k] for k in after if isinstance(after[k], int)}
     h.info(delta=d)
@@ -66,6 +87,8 @@ def test_CTX_01_cached_context(h, method):
         d["context_cache_hits"], n)
     assert d["context_cache_misses"] == 0, "%d cache misses in steady state" % d["context_cache_misses"]
     assert d["heap_allocations"] == 0, "%d heap allocations for %d steady-state sends" % (d["heap_allocations"], n)
+    for _ in range(n + 5):
+        rcv.recv()
 
 
 @pytest.mark.clause("SEC-01")
