@@ -100,6 +100,12 @@ typedef struct apmsock__op {
   apmsock__link_t thr_link;
 } apmsock__op_t;
 
+/* A FIFO of operations, linked through op->next. */
+typedef struct apmsock__opq {
+  apmsock__op_t *head;
+  apmsock__op_t **tailp;
+} apmsock__opq_t;
+
 typedef struct apmsock__ctx {
   int method;
   apmsock_callback_t callback;
@@ -122,9 +128,9 @@ struct apmsock__sock {
   socklen_t peer_len;
   struct sockaddr_storage peer;     /* the connected peer, or the first
                                        destination of an implicit bind */
-  apmsock__op_t *sq_head, *sq_tail; /* sends waiting for POLLOUT, in Begin order */
+  apmsock__opq_t sq;                /* sends waiting for POLLOUT, in Begin order */
   apmsock__op_t *conn_op;
-  apmsock__op_t *aq_head, *aq_tail;
+  apmsock__opq_t aq;                /* BeginAccepts waiting for POLLIN */
   apmsock__ctx_t *contexts;
   /* loop thread side */
   uv_poll_t poll;
@@ -171,6 +177,10 @@ void apmsock__op_unref(apmsock__op_t *op);
 void apmsock__op_complete(apmsock__op_t *op, int32_t bytes, apmsock_kind_t kind,
                           int socket_error, int errnum, apmsock__batch_t *b);
 void apmsock__op_finish(apmsock__op_t *op, int32_t bytes, int errnum, apmsock__batch_t *b);
+void apmsock__opq_init(apmsock__opq_t *q);
+void apmsock__opq_push(apmsock__opq_t *q, apmsock__op_t *op);
+apmsock__op_t *apmsock__opq_pop(apmsock__opq_t *q);
+void apmsock__opq_remove(apmsock__opq_t *q, apmsock__op_t *op);
 void apmsock__op_abort_all(apmsock__sock_t *s, apmsock__batch_t *b);
 void apmsock__op_cache_flush(void);
 apmsock_kind_t apmsock__end(apmsock_socket_t s, apmsock_result_t r, int method,
@@ -197,6 +207,7 @@ apmsock_kind_t apmsock__ok(apmsock_error_t *err);
 apmsock_kind_t apmsock__fail(apmsock_error_t *err, apmsock_kind_t kind, const char *param);
 apmsock_kind_t apmsock__fail_se(apmsock_error_t *err, int socket_error);
 apmsock_kind_t apmsock__fail_errno(apmsock_error_t *err, int errnum);
+apmsock_kind_t apmsock__errno_outcome(apmsock_error_t *err, int errnum);  /* 0: OK */
 apmsock_kind_t apmsock__fail_outcome(apmsock_error_t *err, apmsock_kind_t kind,
                                      int socket_error, int errnum);
 int apmsock__errno_of(int socket_error);
@@ -209,7 +220,6 @@ void apmsock__trace(uint64_t sock, int method, int event, int32_t size,
 bool apmsock__trace_on(void);
 bool apmsock__policy_allows(const struct sockaddr *dest);
 void *apmsock__malloc(size_t n);
-void apmsock__fatal(const char *what);
 void *apmsock__calloc(size_t n, size_t size);
 void apmsock__stats_reset(void);
 void apmsock__count_started(void);

@@ -7,22 +7,23 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Starts connecting s (locked): 0 when connected, EINPROGRESS, or an errno. */
+/* Starts connecting s (locked): 0 when connected, EINPROGRESS, or an errno
+ * (the socket's state is left as it was then). */
 static int connect_now(apmsock__sock_t *s, const struct sockaddr *addr) {
   struct sockaddr_storage ss;
   socklen_t len;
   int e = apmsock__map_endpoint(s, addr, &ss, &len);
-  if (e != 0)
-    return e;
-  /* The destination the send policy is asked about for BeginSend (SEC-01). */
-  memcpy(&s->peer, &ss, len);
-  s->peer_len = len;
-  if (connect(s->fd, (struct sockaddr *)&ss, len) != 0)
+  if (e == 0 && connect(s->fd, (struct sockaddr *)&ss, len) != 0)
     e = errno;
-  s->connected = e == 0;
-  s->connecting = e == EINPROGRESS;
-  s->bound |= e == 0 || e == EINPROGRESS;
-  s->implicit_bound = false;
+  if (e == 0 || e == EINPROGRESS) {
+    /* The destination the send policy is asked about for BeginSend (SEC-01). */
+    memcpy(&s->peer, &ss, len);
+    s->peer_len = len;
+    s->connected = e == 0;
+    s->connecting = e == EINPROGRESS;
+    s->bound = true;
+    s->implicit_bound = false;
+  }
   return e;
 }
 
@@ -81,9 +82,7 @@ apmsock_kind_t apmsock_connect(apmsock_socket_t h, const struct sockaddr *addr,
    * EINPROGRESS does in .NET); it goes on, and a later send finds it done. */
   int e = connect_now(s, addr);
   pthread_mutex_unlock(&s->mu);
-  if (e == EINPROGRESS)
-    return apmsock__fail_se(err, APMSOCK_SE_WOULD_BLOCK);
-  return e ? apmsock__fail_errno(err, e) : apmsock__ok(err);
+  return apmsock__errno_outcome(err, e == EINPROGRESS ? EAGAIN : e);
 }
 
 /* The loop thread saw the fd writable: the connect finished one way or the
@@ -99,30 +98,22 @@ void apmsock__io_connect(apmsock__sock_t *s, apmsock__batch_t *b) {
   apmsock__op_finish(op, 0, e, b);
 }
 
-static int accept_fd(apmsock__sock_t *s, struct sockaddr_storage *ss, socklen_t *len) {
-  *len = sizeof *ss;
-  return accept4(s->fd, (struct sockaddr *)ss, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-}
-
-static apmsock__sock_t *adopt(apmsock__sock_t *listener, int fd,
-                              const struct sockaddr_storage *ss, socklen_t len) {
-  apmsock__sock_t *a = apmsock__sock_new(fd, listener->family, SOCK_STREAM);
+/* Accepts a waiting connection into *out: 0, or the errno (EAGAIN: none). */
+static int accept_now(apmsock__sock_t *s, uint64_t *out) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int fd = accept4(s->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0)
+    return errno;
+  apmsock__sock_t *a = apmsock__sock_new(fd, s->family, SOCK_STREAM);
   pthread_mutex_lock(&a->mu);
   a->connected = a->bound = true;
-  a->dual_mode = listener->dual_mode;
-  memcpy(&a->peer, ss, len);
+  a->dual_mode = s->dual_mode;
+  memcpy(&a->peer, &ss, len);
   a->peer_len = len;
+  *out = a->handle;
   pthread_mutex_unlock(&a->mu);
-  return a;
-}
-
-/* Completes op with the outcome of accept4: fd, or -1 with errno. */
-static void finish_accept(apmsock__sock_t *s, apmsock__op_t *op, int fd, int e,
-                          const struct sockaddr_storage *ss, socklen_t len,
-                          apmsock__batch_t *b) {
-  if (fd >= 0)
-    op->accepted = adopt(s, fd, ss, len)->handle;
-  apmsock__op_finish(op, 0, fd >= 0 ? 0 : e, b);
+  return 0;
 }
 
 apmsock_kind_t apmsock_begin_accept(apmsock_socket_t h, apmsock_callback_t callback,
@@ -140,22 +131,14 @@ apmsock_kind_t apmsock_begin_accept(apmsock_socket_t h, apmsock_callback_t callb
   apmsock__batch_t b = {0};
   apmsock__op_t *op = apmsock__op_new(s, APMSOCK__ACCEPT, callback, state);
   apmsock__count_started();
-  struct sockaddr_storage ss;
-  socklen_t len;
-  int fd = s->aq_head == NULL ? accept_fd(s, &ss, &len) : -1;
-  int e = s->aq_head == NULL ? errno : EAGAIN;
-  if (fd < 0 && e == EAGAIN) {
-    op->next = NULL;
-    if (s->aq_tail != NULL)
-      s->aq_tail->next = op;
-    else
-      s->aq_head = op;
-    s->aq_tail = op;
+  int e = s->aq.head != NULL ? EAGAIN : accept_now(s, &op->accepted);
+  if (e == EAGAIN) {
+    apmsock__opq_push(&s->aq, op);
     apmsock__thread_track(op);
     apmsock__loop_kick(s);
   } else {
     op->completed_sync = true;
-    finish_accept(s, op, fd, e, &ss, len, &b);
+    apmsock__op_finish(op, 0, e, &b);
   }
   result_out->handle = op->handle;
   pthread_mutex_unlock(&s->mu);
@@ -173,18 +156,9 @@ apmsock_kind_t apmsock_end_accept(apmsock_socket_t h, apmsock_result_t r,
 
 /* The loop thread saw the listener readable. */
 void apmsock__io_accepts(apmsock__sock_t *s, apmsock__batch_t *b) {
-  while (s->aq_head != NULL) {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int fd = accept_fd(s, &ss, &len);
-    if (fd < 0 && errno == EAGAIN)
-      return;
-    apmsock__op_t *op = s->aq_head;
-    s->aq_head = op->next;
-    if (s->aq_head == NULL)
-      s->aq_tail = NULL;
-    finish_accept(s, op, fd, errno, &ss, len, b);
-  }
+  int e;
+  while (s->aq.head != NULL && (e = accept_now(s, &s->aq.head->accepted)) != EAGAIN)
+    apmsock__op_finish(apmsock__opq_pop(&s->aq), 0, e, b);
 }
 
 apmsock_kind_t apmsock_accept(apmsock_socket_t h, apmsock_socket_t *accepted,
@@ -204,12 +178,7 @@ apmsock_kind_t apmsock_accept(apmsock_socket_t h, apmsock_socket_t *accepted,
     }
     return kind;
   }
-  struct sockaddr_storage ss;
-  socklen_t len;
-  int fd = accept_fd(s, &ss, &len);
-  int e = errno;
-  if (fd >= 0)
-    accepted->handle = adopt(s, fd, &ss, len)->handle;
+  int e = accept_now(s, &accepted->handle);
   pthread_mutex_unlock(&s->mu);
-  return fd < 0 ? apmsock__fail_errno(err, e) : apmsock__ok(err);
+  return apmsock__errno_outcome(err, e);
 }

@@ -109,6 +109,10 @@ apmsock_kind_t apmsock__fail_se(apmsock_error_t *err, int socket_error) {
                                apmsock__errno_of(socket_error));
 }
 
+apmsock_kind_t apmsock__errno_outcome(apmsock_error_t *err, int errnum) {
+  return errnum ? apmsock__fail_errno(err, errnum) : apmsock__ok(err);
+}
+
 apmsock_kind_t apmsock__fail_errno(apmsock_error_t *err, int errnum) {
   return apmsock__fail_outcome(err, APMSOCK_SOCKET,
                                apmsock_socket_error_from_errno(errnum), errnum);

@@ -14,8 +14,7 @@ static char *elem_at(char *chunk, const apmsock__table_t *t, uint32_t i) {
 }
 
 static void add_chunk(apmsock__table_t *t) {
-  if (t->nchunks == APMSOCK__MAX_CHUNKS)
-    apmsock__fatal("too many sockets or results outstanding");
+  if (t->nchunks == APMSOCK__MAX_CHUNKS) abort();  /* a million handles outstanding */
   char *chunk = apmsock__calloc(APMSOCK__CHUNK_SLOTS, t->elem_size);
   uint32_t base = t->nchunks * APMSOCK__CHUNK_SLOTS;
   /* Push in reverse so the lowest index is handed out first. */
@@ -33,9 +32,7 @@ static void add_chunk(apmsock__table_t *t) {
 static apmsock__slot_t *slot_at(apmsock__table_t *t, uint32_t index) {
   char *chunk = atomic_load_explicit(&t->chunks[index / APMSOCK__CHUNK_SLOTS],
                                      memory_order_acquire);
-  if (chunk == NULL)
-    return NULL;
-  return (apmsock__slot_t *)elem_at(chunk, t, index % APMSOCK__CHUNK_SLOTS);
+  return chunk ? (apmsock__slot_t *)elem_at(chunk, t, index % APMSOCK__CHUNK_SLOTS) : NULL;
 }
 
 /* Takes n free elements under one lock; they still need a generation. */
@@ -92,11 +89,11 @@ uint32_t apmsock__handle_gen(uint64_t handle) {
 }
 
 void *apmsock__table_get(apmsock__table_t *t, uint64_t handle) {
-  uint32_t low = (uint32_t)(handle & 0xffffff);
-  if (((handle >> 24) & 0xff) != t->tag || low == 0 ||
-      low > (uint32_t)APMSOCK__MAX_CHUNKS * APMSOCK__CHUNK_SLOTS)
-    return NULL;
-  return slot_at(t, low - 1);
+  /* The low 24 bits are index + 1; 0 wraps to an index out of range. */
+  uint32_t index = (uint32_t)(handle & 0xffffff) - 1;
+  bool ours = ((handle >> 24) & 0xff) == t->tag &&
+              index < (uint32_t)APMSOCK__MAX_CHUNKS * APMSOCK__CHUNK_SLOTS;
+  return ours ? slot_at(t, index) : NULL;
 }
 
 void apmsock__table_each(apmsock__table_t *t, void (*fn)(void *elem)) {

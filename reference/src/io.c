@@ -21,13 +21,8 @@ int apmsock__try_send(apmsock__sock_t *s, apmsock__op_t *op) {
 }
 
 void apmsock__queue_send(apmsock__sock_t *s, apmsock__op_t *op) {
-  op->next = NULL;
-  bool was_empty = s->sq_head == NULL;
-  if (was_empty)
-    s->sq_head = op;
-  else
-    s->sq_tail->next = op;
-  s->sq_tail = op;
+  bool was_empty = s->sq.head == NULL;
+  apmsock__opq_push(&s->sq, op);
   apmsock__thread_track(op);
   if (was_empty)
     apmsock__loop_kick(s);
@@ -35,14 +30,9 @@ void apmsock__queue_send(apmsock__sock_t *s, apmsock__op_t *op) {
 
 /* The loop thread saw the fd writable: send in queue order until it fills. */
 void apmsock__io_sends(apmsock__sock_t *s, apmsock__batch_t *b) {
-  apmsock__op_t *op;
-  while ((op = s->sq_head) != NULL) {
-    int e = apmsock__try_send(s, op);
-    if (e == EAGAIN)
-      return;
-    s->sq_head = op->next;
-    if (s->sq_head == NULL)
-      s->sq_tail = NULL;
+  int e;
+  while (s->sq.head != NULL && (e = apmsock__try_send(s, s->sq.head)) != EAGAIN) {
+    apmsock__op_t *op = apmsock__opq_pop(&s->sq);
     apmsock__op_finish(op, op->done, e, b);
   }
 }

@@ -68,7 +68,7 @@ void apmsock__sock_update(apmsock__sock_t *s) {
     uv_close((uv_handle_t *)&s->poll, on_poll_closed);
     return;
   }
-  int want = (s->sq_head || s->conn_op ? UV_WRITABLE : 0) | (s->aq_head ? UV_READABLE : 0);
+  int want = (s->sq.head || s->conn_op ? UV_WRITABLE : 0) | (s->aq.head ? UV_READABLE : 0);
   if (want != 0)
     uv_poll_start(&s->poll, want, on_poll);
   else
@@ -121,12 +121,7 @@ void apmsock__ensure_started(void) {
   pthread_mutex_unlock(&life_mu);
 }
 
-void apmsock_cleanup(void) {
-  pthread_mutex_lock(&life_mu);
-  if (!atomic_load(&started)) {
-    pthread_mutex_unlock(&life_mu);
-    return;
-  }
+static void stop(void) {
   /* Close first so every pending operation completes and queues its
    * callback, then let the lanes run them all, then stop the loop. */
   apmsock__sock_close_all();
@@ -142,5 +137,10 @@ void apmsock_cleanup(void) {
   apmsock__trace_stop();
   apmsock__stats_reset();
   atomic_store(&started, false);
+}
+
+void apmsock_cleanup(void) {
+  pthread_mutex_lock(&life_mu);
+  if (atomic_load(&started)) stop();
   pthread_mutex_unlock(&life_mu);
 }

@@ -75,8 +75,7 @@ static void op_free(apmsock__op_t *op) {
 
 /* Thread exit: give the cached records back to the table. */
 void apmsock__op_cache_flush(void) {
-  if (cache.epoch != apmsock__epoch())
-    return;
+  if (cache.epoch != apmsock__epoch()) return;  /* cleanup freed them */
   apmsock__table_give(&apmsock__results, cache.ops, cache.n);
   cache.n = 0;
 }
@@ -160,21 +159,47 @@ void apmsock__op_finish(apmsock__op_t *op, int32_t bytes, int errnum, apmsock__b
                          errnum, b);
 }
 
-static void abort_list(apmsock__op_t *op, apmsock__batch_t *b) {
-  while (op != NULL) {
-    apmsock__op_t *next = op->next;
-    apmsock__op_complete(op, 0, APMSOCK_OBJECT_DISPOSED, APMSOCK_SE_OPERATION_ABORTED,
-                         ECANCELED, b);
-    op = next;
+void apmsock__opq_init(apmsock__opq_t *q) {
+  q->head = NULL;
+  q->tailp = &q->head;
+}
+
+void apmsock__opq_push(apmsock__opq_t *q, apmsock__op_t *op) {
+  op->next = NULL;
+  *q->tailp = op;
+  q->tailp = &op->next;
+}
+
+apmsock__op_t *apmsock__opq_pop(apmsock__opq_t *q) {
+  apmsock__op_t *op = q->head;
+  q->head = op->next;
+  if (q->head == NULL)
+    q->tailp = &q->head;
+  return op;
+}
+
+void apmsock__opq_remove(apmsock__opq_t *q, apmsock__op_t *op) {
+  for (apmsock__op_t **link = &q->head; *link != NULL; link = &(*link)->next) {
+    if (*link == op) {
+      *link = op->next;
+      q->tailp = op->next ? q->tailp : link;
+      return;
+    }
   }
+}
+
+static void abort_op(apmsock__op_t *op, apmsock__batch_t *b) {
+  apmsock__op_complete(op, 0, APMSOCK_OBJECT_DISPOSED, APMSOCK_SE_OPERATION_ABORTED,
+                       ECANCELED, b);
 }
 
 /* Close with operations pending (CANCEL-04). */
 void apmsock__op_abort_all(apmsock__sock_t *s, apmsock__batch_t *b) {
-  abort_list(s->sq_head, b);
-  abort_list(s->conn_op, b);
-  abort_list(s->aq_head, b);
-  s->sq_head = s->sq_tail = NULL;
+  while (s->sq.head != NULL)
+    abort_op(apmsock__opq_pop(&s->sq), b);
+  while (s->aq.head != NULL)
+    abort_op(apmsock__opq_pop(&s->aq), b);
+  if (s->conn_op != NULL)
+    abort_op(s->conn_op, b);
   s->conn_op = NULL;
-  s->aq_head = s->aq_tail = NULL;
 }

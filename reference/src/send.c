@@ -79,7 +79,7 @@ static apmsock_kind_t send_op(apmsock__sock_t *s, apmsock__op_t *op, apmsock__ba
   int e = 0;
   if (s->type == SOCK_DGRAM && op->size > (is_v4(&op->dest) ? UDP_MAX_V4 : UDP_MAX_V6))
     e = EMSGSIZE;
-  else if (s->sq_head != NULL)
+  else if (s->sq.head != NULL)
     e = EAGAIN;  /* bytes stay in Begin order behind what is queued (ASYNC-08) */
   else
     e = apmsock__try_send(s, op);

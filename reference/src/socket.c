@@ -60,9 +60,9 @@ apmsock__sock_t *apmsock__sock_new(int fd, int family, int type) {
   s->connected = s->connecting = s->listening = false;
   s->bound = s->implicit_bound = false;
   s->peer_len = 0;
-  s->sq_head = s->sq_tail = NULL;
+  apmsock__opq_init(&s->sq);
   s->conn_op = NULL;
-  s->aq_head = s->aq_tail = NULL;
+  apmsock__opq_init(&s->aq);
   s->contexts = NULL;
   s->poll_inited = s->in_work = false;
   pthread_mutex_unlock(&s->mu);
@@ -112,8 +112,7 @@ apmsock_kind_t apmsock_socket_open(int family, int type, apmsock_socket_t *out,
     return apmsock__fail_se(err, APMSOCK_SE_SOCKET_NOT_SUPPORTED);
   int st = type == APMSOCK_STREAM ? SOCK_STREAM : SOCK_DGRAM;
   int fd = socket(af, st | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return apmsock__fail_errno(err, errno);
+  if (fd < 0) return apmsock__fail_errno(err, errno);
   /* .NET's Socket(AddressFamily.InterNetworkV6, ...) starts with DualMode off. */
   int one = 1;
   if (af == AF_INET6)
@@ -138,7 +137,7 @@ apmsock_kind_t apmsock_bind(apmsock_socket_t h, const struct sockaddr *addr,
   pthread_mutex_unlock(&s->mu);
   if (e < 0)
     return apmsock__fail(err, APMSOCK_ARGUMENT_NULL, "localEP");
-  return e ? apmsock__fail_errno(err, e) : apmsock__ok(err);
+  return apmsock__errno_outcome(err, e);
 }
 
 apmsock_kind_t apmsock_listen(apmsock_socket_t h, int backlog, apmsock_error_t *err) {
@@ -150,7 +149,7 @@ apmsock_kind_t apmsock_listen(apmsock_socket_t h, int backlog, apmsock_error_t *
   s->listening |= e == 0;
   s->bound |= e == 0;
   pthread_mutex_unlock(&s->mu);
-  return e ? apmsock__fail_errno(err, e) : apmsock__ok(err);
+  return apmsock__errno_outcome(err, e);
 }
 
 /* XX(option, level, name, inverted) */
@@ -294,7 +293,7 @@ apmsock_kind_t apmsock_shutdown(apmsock_socket_t h, int how, apmsock_error_t *er
     return kind;
   int e = shutdown(s->fd, how) == 0 ? 0 : errno;
   pthread_mutex_unlock(&s->mu);
-  return e ? apmsock__fail_errno(err, e) : apmsock__ok(err);
+  return apmsock__errno_outcome(err, e);
 }
 
 apmsock_kind_t apmsock_close(apmsock_socket_t h, apmsock_error_t *err) {
@@ -317,20 +316,11 @@ apmsock_kind_t apmsock_close(apmsock_socket_t h, apmsock_error_t *err) {
   return apmsock__ok(err);
 }
 
+/* A pending operation is in exactly one of these. */
 void apmsock__sock_unqueue(apmsock__sock_t *s, apmsock__op_t *op) {
-  apmsock__op_t **heads[] = { &s->sq_head, &s->conn_op, &s->aq_head };
-  apmsock__op_t **tails[] = { &s->sq_tail, NULL, &s->aq_tail };
-  for (int i = 0; i < 3; i++) {
-    apmsock__op_t *prev = NULL;
-    for (apmsock__op_t **link = heads[i]; *link != NULL; prev = *link, link = &(*link)->next) {
-      if (*link != op)
-        continue;
-      *link = op->next;
-      if (tails[i] != NULL && *tails[i] == op)
-        *tails[i] = prev;
-      return;
-    }
-  }
+  apmsock__opq_remove(&s->sq, op);
+  apmsock__opq_remove(&s->aq, op);
+  s->conn_op = s->conn_op == op ? NULL : s->conn_op;
 }
 
 static void close_if_open(void *elem) {

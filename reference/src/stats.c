@@ -3,23 +3,16 @@
  * makes goes through here. */
 #include "apmsock-int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 static _Atomic uint64_t n_allocs, n_hits, n_misses, n_started, n_completed;
 
-/* Out of memory is fatal: the contract has no error for it, and a
- * half-built operation would break "every operation completes once". */
-void apmsock__fatal(const char *what) {
-  fprintf(stderr, "apmsock: fatal: %s\n", what);
-  abort();
-}
-
 void *apmsock__calloc(size_t n, size_t size) {
   atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
   void *p = calloc(n, size);
-  if (p == NULL)
-    apmsock__fatal("out of memory");
+  /* Out of memory is fatal: the contract has no error for it, and a
+   * half-built operation would break "every operation completes once". */
+  if (p == NULL) abort();
   return p;
 }
 
