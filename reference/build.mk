@@ -36,3 +36,16 @@ bench-reference: $(REF_BENCH)
 $(REF_BENCH): reference/bench/bench.c $(REF_A) $(REF_INC)/apmsock.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(REF_INC) $< -o $@ $(ALL_LDFLAGS) $(REF_A) $(REF_LIBS)
+
+# `make install PREFIX=... DESTDIR=...`: the libraries, the contract header
+# and a pkg-config file.
+REF_VERSION := 1.0.0
+
+install: install-reference
+install-reference: $(REF_A) $(REF_SO)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(REF_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(REF_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(REF_INC)/apmsock.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(REF_VERSION)|' reference/apmsock.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/apmsock.pc

@@ -106,13 +106,12 @@ static int accept_now(apmsock__sock_t *s, uint64_t *out) {
   if (fd < 0)
     return errno;
   apmsock__sock_t *a = apmsock__sock_new(fd, s->family, SOCK_STREAM);
-  pthread_mutex_lock(&a->mu);
+  /* Not published yet: the handle goes out with the operation's result. */
   a->connected = a->bound = true;
   a->dual_mode = s->dual_mode;
   memcpy(&a->peer, &ss, len);
   a->peer_len = len;
   *out = a->handle;
-  pthread_mutex_unlock(&a->mu);
   return 0;
 }
 

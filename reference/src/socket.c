@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,7 +50,10 @@ apmsock__sock_t *apmsock__sock_lock(apmsock_socket_t h, apmsock_kind_t *kind,
 
 apmsock__sock_t *apmsock__sock_new(int fd, int family, int type) {
   apmsock__sock_t *s = apmsock__table_alloc(&apmsock__sockets);
-  pthread_mutex_lock(&s->mu);
+  /* Called with a listener's mutex held (accept).  Nobody can wait on a
+   * fresh slot's mutex for long (stale handles only peek at it), and a try
+   * lock keeps this recycled mutex out of lock-order bookkeeping. */
+  while (pthread_mutex_trylock(&s->mu) != 0) sched_yield();
   s->handle = apmsock__handle(&apmsock__sockets, s);
   s->state = APMSOCK__OPEN;
   s->fd = fd;
