@@ -9,13 +9,16 @@
 #                                    test failures do not stop make: the verdicts
 #                                    are in $(REPORTS)/c/
 # Outputs: $(REPORTS)/c/check-<impl>.xml (Check XML), .tap, junit-<impl>.xml,
-# info-<impl>.log (what the INFO clauses recorded).
+# info-<impl>.log (what the INFO clauses recorded); asan/tsan runs: in
+# $(REPORTS)/c/asan/ and $(REPORTS)/c/tsan/.
 
 CONF_SRCS := $(wildcard conformance/*.c)
 CONF_OBJS := $(CONF_SRCS:conformance/%.c=$(B)/obj/conformance/%.o)
 CONF_HDRS := $(wildcard conformance/*.h) $(REF_INC)/apmsock.h
 CONF_BIN  := $(B)/bin/apmsock-conformance
-CONF_OUT   = $(REPORTS)/c
+# Sanitizer runs get their own folder so that they never overwrite the
+# release run's reports (the coverage run sets REPORTS itself).
+CONF_OUT   = $(REPORTS)/c$(if $(filter asan tsan,$(VARIANT)),/$(VARIANT))
 
 # Sanitizer reports inside a forked test must fail that test: halt at the
 # first report and exit with a status Check reports as an early exit.
