@@ -129,7 +129,7 @@ struct apmsock__sock {
   struct sockaddr_storage peer;     /* the connected peer, or the first
                                        destination of an implicit bind */
   apmsock__opq_t sq;                /* sends waiting for POLLOUT, in Begin order */
-  apmsock__op_t *conn_op;
+  apmsock__opq_t cq;                /* the BeginConnect in progress */
   apmsock__opq_t aq;                /* BeginAccepts waiting for POLLIN */
   apmsock__ctx_t *contexts;
   /* loop thread side */

@@ -44,7 +44,7 @@ apmsock_kind_t apmsock_begin_connect(apmsock_socket_t h, const struct sockaddr *
   apmsock__count_started();
   int e = connect_now(s, addr);
   if (e == EINPROGRESS) {
-    s->conn_op = op;
+    apmsock__opq_push(&s->cq, op);
     apmsock__thread_track(op);
     apmsock__loop_kick(s);
   } else {
@@ -93,9 +93,7 @@ void apmsock__io_connect(apmsock__sock_t *s, apmsock__batch_t *b) {
   getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &len);
   s->connected = e == 0;
   s->connecting = false;
-  apmsock__op_t *op = s->conn_op;
-  s->conn_op = NULL;
-  apmsock__op_finish(op, 0, e, b);
+  apmsock__op_finish(apmsock__opq_pop(&s->cq), 0, e, b);
 }
 
 /* Accepts a waiting connection into *out: 0, or the errno (EAGAIN: none). */

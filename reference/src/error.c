@@ -24,11 +24,13 @@ static const struct se_row {
 
 #define SE_COUNT (sizeof se_rows / sizeof se_rows[0])
 
+static const struct se_row unknown_row = { 0, 0, "Unknown", "" };
+
 static const struct se_row *se_row(int socket_error) {
   for (size_t i = 0; i < SE_COUNT; i++)
     if (se_rows[i].number == socket_error)
       return &se_rows[i];
-  return NULL;
+  return &unknown_row;
 }
 
 const char *apmsock_kind_name(apmsock_kind_t kind) {
@@ -38,13 +40,11 @@ const char *apmsock_kind_name(apmsock_kind_t kind) {
 }
 
 const char *apmsock_socket_error_name(int socket_error) {
-  const struct se_row *r = se_row(socket_error);
-  return r ? r->name : "Unknown";
+  return se_row(socket_error)->name;
 }
 
 const char *apmsock_socket_error_text(int socket_error) {
-  const struct se_row *r = se_row(socket_error);
-  return r ? r->text : "";
+  return se_row(socket_error)->text;
 }
 
 int apmsock_socket_error_from_errno(int errnum) {
@@ -59,8 +59,7 @@ int apmsock_socket_error_from_errno(int errnum) {
 }
 
 int apmsock__errno_of(int socket_error) {
-  const struct se_row *r = se_row(socket_error);
-  return r ? r->errnum : 0;
+  return se_row(socket_error)->errnum;
 }
 
 static const char *const kind_messages[APMSOCK_KIND_COUNT] = {

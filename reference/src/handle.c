@@ -97,10 +97,9 @@ void *apmsock__table_get(apmsock__table_t *t, uint64_t handle) {
 }
 
 void apmsock__table_each(apmsock__table_t *t, void (*fn)(void *elem)) {
-  for (uint32_t c = 0; c < APMSOCK__MAX_CHUNKS; c++) {
-    char *chunk = atomic_load_explicit(&t->chunks[c], memory_order_acquire);
-    if (chunk == NULL)
-      break;
+  /* Only apmsock_cleanup walks a table, with nothing else running. */
+  for (uint32_t c = 0; c < t->nchunks; c++) {
+    char *chunk = t->chunks[c];
     for (uint32_t i = 0; i < APMSOCK__CHUNK_SLOTS; i++)
       fn(elem_at(chunk, t, i));
   }

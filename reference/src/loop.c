@@ -44,7 +44,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   /* A closed socket's operations were aborted by close; its poll handle is
    * about to be closed.  Errors (status < 0) surface through the syscalls. */
   if (s->state == APMSOCK__OPEN) {
-    if (s->conn_op != NULL)
+    if (s->cq.head != NULL)
       apmsock__io_connect(s, &b);
     apmsock__io_sends(s, &b);
     apmsock__io_accepts(s, &b);
@@ -68,7 +68,7 @@ void apmsock__sock_update(apmsock__sock_t *s) {
     uv_close((uv_handle_t *)&s->poll, on_poll_closed);
     return;
   }
-  int want = (s->sq.head || s->conn_op ? UV_WRITABLE : 0) | (s->aq.head ? UV_READABLE : 0);
+  int want = (s->sq.head || s->cq.head ? UV_WRITABLE : 0) | (s->aq.head ? UV_READABLE : 0);
   if (want != 0)
     uv_poll_start(&s->poll, want, on_poll);
   else

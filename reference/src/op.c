@@ -195,11 +195,8 @@ static void abort_op(apmsock__op_t *op, apmsock__batch_t *b) {
 
 /* Close with operations pending (CANCEL-04). */
 void apmsock__op_abort_all(apmsock__sock_t *s, apmsock__batch_t *b) {
-  while (s->sq.head != NULL)
-    abort_op(apmsock__opq_pop(&s->sq), b);
-  while (s->aq.head != NULL)
-    abort_op(apmsock__opq_pop(&s->aq), b);
-  if (s->conn_op != NULL)
-    abort_op(s->conn_op, b);
-  s->conn_op = NULL;
+  apmsock__opq_t *queues[] = { &s->sq, &s->cq, &s->aq };
+  for (int i = 0; i < 3; i++)
+    while (queues[i]->head != NULL)
+      abort_op(apmsock__opq_pop(queues[i]), b);
 }

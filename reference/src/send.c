@@ -43,10 +43,11 @@ static apmsock_kind_t check_state(apmsock__sock_t *s, int32_t flags, int method,
       ((flags & APMSOCK_FLAG_OUT_OF_BAND) && s->type == SOCK_DGRAM))
     return apmsock__fail_se(err, APMSOCK_SE_OPERATION_NOT_SUPPORTED);
   /* A non-blocking connect answered WouldBlock; see whether it finished. */
-  if (s->connecting && !s->connected) {
+  if (s->connecting) {
     struct sockaddr_storage peer;
     socklen_t len = sizeof peer;
     s->connected = getpeername(s->fd, (struct sockaddr *)&peer, &len) == 0;
+    s->connecting = !s->connected;
   }
   bool to_peer = method == APMSOCK__SEND || s->type == SOCK_STREAM;
   if (to_peer && !s->connected)
@@ -113,7 +114,7 @@ static apmsock_kind_t begin(apmsock_socket_t h, int method, const uint8_t *buffe
     if (kind != APMSOCK_OK)
       pthread_mutex_unlock(&s->mu);
   }
-  if (kind != APMSOCK_OK || s == NULL) {
+  if (kind != APMSOCK_OK) {
     apmsock__trace(h.handle, method, APMSOCK_TRACE_BEGIN, size, kind,
                    err ? err->socket_error : 0);
     return kind;

@@ -65,7 +65,7 @@ apmsock__sock_t *apmsock__sock_new(int fd, int family, int type) {
   s->bound = s->implicit_bound = false;
   s->peer_len = 0;
   apmsock__opq_init(&s->sq);
-  s->conn_op = NULL;
+  apmsock__opq_init(&s->cq);
   apmsock__opq_init(&s->aq);
   s->contexts = NULL;
   s->poll_inited = s->in_work = false;
@@ -324,7 +324,7 @@ apmsock_kind_t apmsock_close(apmsock_socket_t h, apmsock_error_t *err) {
 void apmsock__sock_unqueue(apmsock__sock_t *s, apmsock__op_t *op) {
   apmsock__opq_remove(&s->sq, op);
   apmsock__opq_remove(&s->aq, op);
-  s->conn_op = s->conn_op == op ? NULL : s->conn_op;
+  apmsock__opq_remove(&s->cq, op);
 }
 
 static void close_if_open(void *elem) {
