@@ -73,6 +73,10 @@ def parse_line(line):
         raise ValueError("not JSON: %s" % e)
     if not isinstance(msg, dict):
         raise ValueError("not a JSON object")
+    if "id" in msg and msg["id"] is None and msg.get("ok") is False and "protocol_error" in msg:
+        # the adapter could not read the id of a line we sent (PROTOCOL.md,
+        # lead's ruling): the answer to that malformed line
+        return "unaddressed", msg
     if "id" in msg:
         if not isinstance(msg["id"], int) or isinstance(msg["id"], bool) or msg["id"] <= 0:
             raise ValueError("id must be a positive integer")
@@ -252,6 +256,10 @@ class Adapter:
                 kind, msg = parse_line(line)
             except ValueError as e:
                 failure = AdapterFailure("garbage", "adapter printed garbage (%s): %r" % (e, line[:200]))
+                break
+            if kind == "unaddressed":
+                failure = AdapterFailure("protocol", "the adapter could not read a request: %s"
+                                         % msg.get("protocol_error"))
                 break
             if kind == "event":
                 with self._lock:

@@ -96,8 +96,8 @@ def test_CONN_07_no_bind(h, ip):
     assert local is not None, "LocalEndPoint is null after EndSendTo"
     assert local["port"] != 0, "LocalEndPoint port is 0 after EndSendTo"
     assert local["port"] == src[1], "LocalEndPoint port %d, the receiver saw port %d" % (local["port"], src[1])
-    assert local["address"] in (src[0], "0.0.0.0", "::"), \
-        "LocalEndPoint address %s is neither the source the receiver saw (%s) nor the wildcard" % (local["address"], src[0])
+    assert local["address"] == src[0], \
+        "LocalEndPoint address %s is not the source address the receiver saw (%s)" % (local["address"], src[0])
 
 
 @pytest.mark.clause("CONN-08")

@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
     ('{"id": 4, "ok": false, "protocol_error": "bad"}', "reply"),
     ('{"event": "callback", "seq": 1, "result": "r1", "thread": "tid:2"}', "event"),
     ('{"event": "trace", "record": {}}', "event"),
+    ('{"id": null, "ok": false, "protocol_error": "not JSON"}', "unaddressed"),
 ])
 def test_parse_line_accepts_protocol_lines(line, kind):
     assert parse_line(line)[0] == kind
@@ -38,6 +39,7 @@ def test_parse_line_accepts_protocol_lines(line, kind):
     ('{"id": 5, "ok": false, "error": "oops"}', "must be an object"),
     ('{"id": 5, "ok": true, "result": [1]}', "must be an object"),
     ('{"hello": 1}', "neither"),
+    ('{"id": null, "ok": true, "result": {}}', "positive"),
 ])
 def test_parse_line_rejects_garbage(line, why):
     with pytest.raises(ValueError, match=why):
