@@ -13,6 +13,7 @@ Exit status: 0 converted, 3 the log is missing, unreadable or incomplete.  Stdli
 """
 import argparse
 import re
+import signal
 import sys
 import xml.etree.ElementTree as ET
 
@@ -32,7 +33,11 @@ def mode_of(result, message):
         return "", ""
     m = SIGNAL_RE.search(message)
     if m:
-        return "crash", m.group(2) or m.group(1)
+        try:
+            name = signal.Signals(int(m.group(1))).name
+        except ValueError:
+            name = m.group(2) or m.group(1)
+        return "crash", name
     if "timeout" in message.lower():
         return "timeout", ""
     if result == "error":

@@ -200,3 +200,25 @@ void cf_end_released_everywhere(const cf_variant_t *v) {
   cf_expect_peer_gets(&p, buf, SMALL, "END-02");
   cf_pair_close(&p);
 }
+
+void cf_end_twice_failed(const cf_variant_t *v) {
+  /* A second End of an operation that failed: InvalidOperation, not the
+   * failure again. */
+  size_t len = (v->family == AF_INET6 ? 65527 : 65507) + 1;
+  uint8_t *buf = malloc(len);
+  ck_assert(buf != NULL);
+  memset(buf, 'q', len);
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(&p, buf, (int32_t)len, 0, (int32_t)len, 0, NULL, NULL, &r, &e), &e,
+               "BeginSendTo (oversize)");
+  cf_expect_socket_error(cf_end(&p, r, &n, &e), &e, APMSOCK_SE_MESSAGE_SIZE, "first EndSendTo");
+  cf_expect_kind(cf_end(&p, r, &n, &e), &e, APMSOCK_INVALID_OPERATION, NULL,
+                 "END-03: second End of a failed operation");
+  cf_release(r);
+  cf_pair_close(&p);
+  free(buf);
+}

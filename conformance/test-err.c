@@ -202,7 +202,7 @@ static void expect_every_call(apmsock_socket_t h, apmsock_kind_t want, const cha
   apmsock_error_t e = {0};
   apmsock_result_t r = {0x5a5a};
   apmsock_socket_t acc = {0x5a5a};
-  int32_t val = 0, n = 0;
+  int32_t val = 0;
   uint8_t buf[8] = {0};
   char msg[128];
 #define CALL(name, expr)                                                   \
@@ -228,7 +228,6 @@ static void expect_every_call(apmsock_socket_t h, apmsock_kind_t want, const cha
 #undef CALL
   ck_assert_msg(r.handle == 0, "%s: a failed Begin left a result", what);
   ck_assert_msg(acc.handle == 0, "%s: a failed Accept left a socket", what);
-  (void)n;
 }
 
 void cf_err_disposed_every_call(const cf_variant_t *v) {

@@ -128,12 +128,14 @@
   XX(END, END_02, udp_v6_send_to_released_result_calls, cf_end_released_everywhere, CF_UDP, AF_INET6, CF_SEND_TO) \
   XX(END, END_02, tcp_v4_send_released_result_calls, cf_end_released_everywhere, CF_TCP, AF_INET, CF_SEND) \
   CF_V8(XX, END, END_03, cf_end_twice)                                              \
+  CF_V46(XX, END, END_03, cf_end_twice_failed, CF_UDP, udp, CF_SEND_TO, send_to_failed) \
   CF_V46(XX, END, END_04, cf_end_failed_datagram, CF_UDP, udp, CF_SEND_TO, send_to) \
   CF_VTCP(XX, END, END_04, cf_end_failed_stream)                                    \
   CF_VTCP(XX, END, END_05, cf_end_closed)                                           \
   /* CANCEL: thread exit and disposal */                                            \
   CF_VTCP(XX, CANCEL, CANCEL_01, cf_cancel_thread_exit)                             \
   CF_VTCP(XX, CANCEL, CANCEL_02, cf_cancel_completed_before_exit)                   \
+  CF_VUDP(XX, CANCEL, CANCEL_02, cf_cancel_completed_before_exit)                   \
   CF_VTCP(XX, CANCEL, CANCEL_03, cf_cancel_other_threads)                           \
   CF_VTCP(XX, CANCEL, CANCEL_04, cf_cancel_close_pending)                           \
   /* TRACE, CTX, SEC, EX */                                                         \
