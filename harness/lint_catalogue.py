@@ -31,6 +31,8 @@ C_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9])\"?(%s)[-_](\d\d)(?![0-9])" % FAM)
 PY_MARK_RE = re.compile(r"mark\.clause\(\s*[\"']([A-Z]+-\d\d)[\"']")
 PY_NAME_RE = re.compile(r"^\s*def\s+test_(%s)_(\d\d)(?![0-9])" % FAM, re.M)
 COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+PY_DEF_RE = re.compile(r"^def\s+(test_\w+)\s*\(", re.M)
+PY_TABLE_RE = re.compile(r"metafunc\.function\.__name__\s*==\s*[\"'](test_\w+)[\"']")
 
 
 def _add(found, cid, where):
@@ -53,6 +55,27 @@ def c_citations(root):
                     for m in C_TOKEN_RE.finditer(line):
                         _add(found, "%s-%s" % m.groups(), rel)
     return found
+
+
+def uncited_tests(root):
+    """Harness tests that cite no clause: no clause marker, no clause in the
+    name, and not parametrized from a case table (pytest_generate_tests)."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(root, "harness", "cases", "*.py"))):
+        with open(path, encoding="utf-8") as f:
+            code = f.read()
+        tables = set(PY_TABLE_RE.findall(code))
+        for m in PY_DEF_RE.finditer(code):
+            name = m.group(1)
+            head = code[:m.start()].rstrip().split("\n")
+            decorators = []
+            while head and head[-1].lstrip().startswith("@"):
+                decorators.append(head.pop())
+            if PY_NAME_RE.match("def %s(" % name) or name in tables or \
+                    any(PY_MARK_RE.search(d) for d in decorators):
+                continue
+            out.append("%s::%s" % (os.path.relpath(path, root), name))
+    return out
 
 
 def py_citations(root):
@@ -102,6 +125,8 @@ def lint(root, seeds_dir, out=sys.stdout):
             srcs = sorted(c.get(cid, set()) | py.get(cid, set()))
             problems.append("%s is cited by %s but fixtures/clauses.yaml has no such clause"
                             % (cid, ", ".join(srcs)))
+    for t in uncited_tests(root):
+        problems.append("%s cites no clause (add @pytest.mark.clause(\"ID\") and name it test_<FAM>_<NN>_...)" % t)
     for p in problems:
         print("lint-catalogue: %s" % p, file=out)
     only_c = sorted(k for k in cat if k in c and k not in py)

@@ -82,6 +82,8 @@ def pytest_collection_modifyitems(session, config, items):
             item.user_properties.append(("clause", clause))
             item.user_properties.append(("level", cat[clause].level))
             item.user_properties.append(("case_id", cid))
+        if clause is None and os.path.basename(os.path.dirname(str(item.path))) == "cases":
+            raise pytest.UsageError("%s cites no clause: mark it @pytest.mark.clause(\"ID\")" % item.nodeid)
         if wanted and (clause is None or cid not in wanted):
             drop.append(item)
         else:

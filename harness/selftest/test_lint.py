@@ -71,3 +71,13 @@ def test_real_project_is_clean():
     seeds = "/work/shared/seeds" if os.path.isdir("/work/shared/seeds") else None
     out = io.StringIO()
     assert lint_catalogue.lint(root, seeds, out) == 0, out.getvalue()
+
+
+def test_case_citing_no_clause(tmp_path):
+    rc, text = _project(tmp_path, c_code="void test_ARG_01_x(void);",
+                        py_code='def test_CONN_07_ok(h): pass\n\n@pytest.mark.parametrize("x", [1])\ndef test_orphan(h, x): pass\n'
+                                'def pytest_generate_tests(metafunc):\n    if metafunc.function.__name__ == "test_rows": pass\n'
+                                'def test_rows(h, row): pass\n')
+    assert rc == 1
+    assert "harness/cases/test_x.py::test_orphan cites no clause" in text
+    assert "test_rows" not in text
