@@ -79,7 +79,8 @@ typedef struct apmsock__op {
   int32_t done;
   int msg_flags;
   bool has_dest;
-  bool trace_deferred;              /* Begin traces an inline completion itself */
+  bool trace_complete;              /* completion emits the COMPLETE record (a send
+                                       that Begin queued; Begin traces the rest) */
   socklen_t dest_len;
   struct sockaddr_storage dest;
   apmsock_callback_t callback;

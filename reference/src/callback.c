@@ -5,22 +5,24 @@
  *
  * A cross-thread wake-up costs about as much as a send, so producers must not
  * pay one per completion.  A lane that has just run callbacks naps (a short
- * timed wait) and producers leave it alone; only after several empty naps
- * does it sleep for real, and then the next producer wakes it.  Under load
- * that is one wake-up per batch, paid by the lane's timer. */
+ * timed wait) and producers leave it alone unless LANE_BATCH callbacks are
+ * waiting; only after several empty naps does it sleep for real, and then
+ * the next producer wakes it.  Under load that is one wake-up per batch. */
 #include "apmsock-int.h"
 
 #include <sys/prctl.h>
 #include <time.h>
 
-#define NAP_NS 50000      /* how long a lane waits for more work when busy */
-#define NAPS_BEFORE_SLEEP 20
+#define NAP_NS 100000      /* how long a lane waits for more work when busy */
+#define NAPS_BEFORE_SLEEP 10
+#define LANE_BATCH 16
 
 typedef struct lane {
   pthread_t thread;
   pthread_mutex_t mu;
   pthread_cond_t cond;
   apmsock__op_t *head, *tail;
+  unsigned waiting;       /* callbacks queued since the lane last looked */
   bool sleeping;          /* producers must signal */
   bool stop;
 } lane_t;
@@ -62,6 +64,7 @@ static void *lane_main(void *arg) {
     naps = 0;
     apmsock__op_t *op = l->head;
     l->head = l->tail = NULL;
+    l->waiting = 0;
     pthread_mutex_unlock(&l->mu);
     while (op != NULL) {
       /* Read everything first: the callback may release the result. */
@@ -88,6 +91,7 @@ void apmsock__lanes_start(void) {
     pthread_cond_init(&l->cond, &ca);
     pthread_condattr_destroy(&ca);
     l->head = l->tail = NULL;
+    l->waiting = 0;
     l->sleeping = true;
     l->stop = false;
     pthread_create(&l->thread, NULL, lane_main, l);
@@ -118,7 +122,8 @@ void apmsock__batch_flush(apmsock__batch_t *b) {
     else
       l->head = b->head[i];
     l->tail = b->tail[i];
-    if (l->sleeping)
+    l->waiting++;
+    if (l->sleeping || l->waiting == LANE_BATCH)
       pthread_cond_signal(&l->cond);
     pthread_mutex_unlock(&l->mu);
     b->head[i] = b->tail[i] = NULL;

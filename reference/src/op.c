@@ -91,7 +91,7 @@ apmsock__op_t *apmsock__op_new(apmsock__sock_t *s, int method, apmsock_callback_
   op->size = op->done = 0;
   op->msg_flags = 0;
   op->has_dest = false;
-  op->trace_deferred = false;
+  op->trace_complete = false;
   op->callback = cb;
   op->state = state;
   op->lane = apmsock__lane_for_caller();
@@ -124,7 +124,7 @@ void apmsock__op_complete(apmsock__op_t *op, int32_t bytes, apmsock_kind_t kind,
                           int socket_error, int errnum, apmsock__batch_t *b) {
   apmsock__thread_untrack(op);
   op->sock = NULL;
-  if (!op->trace_deferred)
+  if (op->trace_complete)
     apmsock__trace(op->sock_handle, op->method, APMSOCK_TRACE_COMPLETE, bytes, kind,
                    socket_error);
   apmsock__count_completed();

@@ -85,7 +85,7 @@ static apmsock_kind_t send_op(apmsock__sock_t *s, apmsock__op_t *op, apmsock__ba
   else
     e = apmsock__try_send(s, op);
   if (e == EAGAIN && s->blocking) {
-    op->trace_deferred = false;
+    op->trace_complete = true;
     apmsock__trace(s->handle, op->method, APMSOCK_TRACE_BEGIN, op->size, APMSOCK_OK, 0);
     apmsock__queue_send(s, op);
     return APMSOCK_OK;
@@ -125,7 +125,6 @@ static apmsock_kind_t begin(apmsock_socket_t h, int method, const uint8_t *buffe
   op->msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT |
                   (flags & APMSOCK_FLAG_OUT_OF_BAND ? MSG_OOB : 0) |
                   (flags & APMSOCK_FLAG_DONT_ROUTE ? MSG_DONTROUTE : 0);
-  op->trace_deferred = true;
   apmsock_error_t e2;
   apmsock_error_t *e = err ? err : &e2;
   apmsock__batch_t b = {0};
@@ -135,7 +134,7 @@ static apmsock_kind_t begin(apmsock_socket_t h, int method, const uint8_t *buffe
     kind = send_op(s, op, &b, e);
   }
   bool started = kind == APMSOCK_OK;
-  bool traced = !op->trace_deferred;
+  bool traced = op->trace_complete;
   /* Once unlocked, a queued op may complete and its callback release it. */
   apmsock_result_t r = { op->handle };
   pthread_mutex_unlock(&s->mu);
