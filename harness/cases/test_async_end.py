@@ -106,6 +106,26 @@ def test_ASYNC_03_end_in_callback(h, kind, method):
     assert recv(13) == b"callback ends"
 
 
+@pytest.mark.clause("ASYNC-03")
+@pytest.mark.parametrize("method", METHODS)
+def test_ASYNC_03_end_in_callback_pending(h, method):
+    s, conn = setups.tcp_pair(h, "v4", blocked=True)
+    buf = pat(setups.BLOCKING_SEND, 21)
+    r = h.begin(method, s, buf, end_in_callback=True)
+    assert r.ok, "Begin threw %s" % r.error
+    res = r.result["result"]
+    assert setups.pending_check(h, res), "the send completed although the peer read nothing"
+    conn.start_reading(setups.BLOCKING_SEND, timeout=15.0)
+    cb = h.wait_callback(res, timeout=15.0)
+    assert cb, "the callback did not run once the peer read"
+    ev = cb[0]
+    assert ev.get("is_completed") is True, "IsCompleted inside the callback is %r" % ev.get("is_completed")
+    end = ev.get("end") or {}
+    assert end.get("ok") is True and end.get("bytes") == setups.BLOCKING_SEND, \
+        "End inside the callback: %r (expected %d bytes)" % (end, setups.BLOCKING_SEND)
+    assert conn.join() == buffer_bytes(buf), "the peer's bytes differ"
+
+
 @pytest.mark.clause("ASYNC-04")
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kind", KINDS)
