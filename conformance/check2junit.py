@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Converts the Check XML log of the C suite into JUnit XML.
 
-    check2junit.py [--suite NAME] [--tap FILE] [--list FILE] CHECK_XML JUNIT_XML
+    check2junit.py [--suite NAME] [--tap FILE] [--list FILE] [--clauses YAML] CHECK_XML JUNIT_XML
 
 One <testcase> per Check test: name = the test function (test_CONN_07_udp_v6_send_to),
-classname = apmsock.<suite>.<TCase>, properties clause (CONN-07), family, mode and signal.
+classname = apmsock.<suite>.<TCase>, properties clause (CONN-07), level (MUST/SHOULD/INFO,
+from the catalogue fixtures/clauses.yaml when given), family, mode and signal.
 An assertion failure becomes <failure>; a crash (signal), a timeout or an early exit
 (e.g. a sanitizer report) becomes <error>.  --tap cross-checks the TAP log of the same
 run; --list (the output of `apmsock-conformance --list`) checks that no test is missing,
@@ -72,6 +73,22 @@ def read_check(path):
     return tests
 
 
+def read_levels(path):
+    """{clause id: level} from the catalogue; a plain line scan (stdlib only)
+    of its records: `- id: X` followed, within the record, by `level: Y`."""
+    levels, current = {}, None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"^\s*-\s+id:\s*([A-Z]+-\d+)\s*$", line)
+            if m:
+                current = m.group(1)
+                continue
+            m = re.match(r"^\s+level:\s*([A-Z]+)\s*$", line)
+            if m and current and current not in levels:
+                levels[current] = m.group(1)
+    return levels
+
+
 def read_tap(path):
     """{test name: ok?} from Check's TAP log."""
     out = {}
@@ -88,6 +105,7 @@ def main():
     ap.add_argument("--suite", default="c")
     ap.add_argument("--tap")
     ap.add_argument("--list")
+    ap.add_argument("--clauses")
     ap.add_argument("check_xml")
     ap.add_argument("junit_xml")
     args = ap.parse_args()
@@ -97,6 +115,7 @@ def main():
         print(exc, file=sys.stderr)
         return 3
     problems = []
+    levels = read_levels(args.clauses) if args.clauses else {}
     if args.list:
         with open(args.list, encoding="utf-8") as f:
             wanted = [line.split("\t")[-1].strip() for line in f if line.strip()]
@@ -122,7 +141,9 @@ def main():
                            classname=f"apmsock.{args.suite}.{t['tcase']}",
                            time=f"{t['time']:.6f}")
         props = ET.SubElement(tc, "properties")
-        for key, value in (("clause", clause_of(t["name"])), ("family", t["tcase"]),
+        clause = clause_of(t["name"])
+        for key, value in (("clause", clause), ("level", levels.get(clause, "")),
+                           ("family", t["tcase"]),
                            ("mode", mode), ("signal", sig), ("where", t["where"])):
             if value:
                 ET.SubElement(props, "property", name=key, value=value)
