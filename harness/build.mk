@@ -8,13 +8,17 @@
 #   check-harness-faulty  the reference adapter linked with each faulty build
 #                    of the reference (fixtures/faulty/): the harness must
 #                    catch each fault, and only it (release variant only)
+#   check-harness-sanitizers  the full harness against the reference adapter
+#                    built with ASan+UBSan and with TSan (halt on the first
+#                    report: it shows as ERROR(crash) on the case)
 #   conform-harness  IMPL=reference|mono PROFILE=documented|portable
 
 HARNESS_DIR  := harness
 HARNESS_IMPL ?= $(or $(IMPL),reference)
 SEEDS_DIR    ?= $(firstword $(wildcard shared/seeds ../shared/seeds /work/shared/seeds))
 
-.PHONY: lint-catalogue check-harness check-harness-self check-harness-faulty conform-harness
+.PHONY: lint-catalogue check-harness check-harness-self check-harness-faulty conform-harness \
+        check-harness-sanitizers
 
 lint-catalogue:
 	$(PYTHON) $(HARNESS_DIR)/lint_catalogue.py $(if $(SEEDS_DIR),--seeds $(SEEDS_DIR))
@@ -37,6 +41,18 @@ $(B)/bin/apmsock-adapter-faulty-%: $(ADAPTER_OBJS) $(B)/lib/libapmsock-faulty-%.
 
 check-harness-faulty: $(HARNESS_FAULTY)
 	$(PYTHON) $(HARNESS_DIR)/selftest/check_faulty.py --bin-dir $(B)/bin --out $(REPORTS)/harness-faulty $(FAULTS)
+
+check-harness-sanitizers:
+	$(MAKE) VARIANT=asan adapter
+	$(MAKE) VARIANT=tsan adapter
+	ASAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(PYTHON) $(HARNESS_DIR)/conform --impl reference --adapter build/asan/bin/apmsock-adapter -q \
+	  --request-timeout 15 --results $(REPORTS)/harness-sanitizers/asan.json \
+	  --junitxml $(REPORTS)/harness-sanitizers/asan.xml
+	TSAN_OPTIONS=halt_on_error=1 \
+	  $(PYTHON) $(HARNESS_DIR)/conform --impl reference --adapter build/tsan/bin/apmsock-adapter -q \
+	  --request-timeout 15 --results $(REPORTS)/harness-sanitizers/tsan.json \
+	  --junitxml $(REPORTS)/harness-sanitizers/tsan.xml
 
 conform-harness:
 	$(PYTHON) $(HARNESS_DIR)/conform --impl $(HARNESS_IMPL) --profile $(or $(PROFILE),documented) --reports $(REPORTS)
