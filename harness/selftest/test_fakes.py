@@ -90,6 +90,8 @@ def test_runner_goes_on_after_a_broken_adapter(tmp_path, mode, want):
         assert (c["verdict"], c["mode"], c["signal"]) == want, c
         assert c["evidence"]["exchange"], "no exchange kept as evidence"
     assert run["gate"]["status"] == "regression"
+    junit = (tmp_path / "j.xml").read_text()
+    assert junit.count("<error") == 4 and "<failure" not in junit, junit[:2000]
 
 
 def test_runner_matches_with_a_correct_fake(tmp_path):
