@@ -15,7 +15,7 @@
 
 #define NAP_NS 100000      /* how long a lane waits for more work when busy */
 #define NAPS_BEFORE_SLEEP 10
-#define LANE_BATCH 16
+#define LANE_BATCH 32
 
 typedef struct lane {
   pthread_t thread;
