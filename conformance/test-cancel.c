@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define SMALL 256
 
@@ -67,6 +69,94 @@ void cf_cancel_thread_exit(const cf_variant_t *v) {
   apmsock_cleanup();
   ck_assert_msg(cf_cb_calls(&cb) == 1, "CANCEL-01: the callback ran %d times", cf_cb_calls(&cb));
   free(buf);
+}
+
+typedef struct restart {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int phase;            /* 1: worker done before the restart; 2: pair B ready */
+  int phase1_ok;
+  cf_pair_t *b;
+  uint8_t *big;
+  cf_cb_t *cb;
+  apmsock_result_t r;
+  apmsock_kind_t kind;
+} restart_t;
+
+static void set_phase(restart_t *rs, int phase) {
+  pthread_mutex_lock(&rs->mu);
+  rs->phase = phase;
+  pthread_cond_broadcast(&rs->cv);
+  pthread_mutex_unlock(&rs->mu);
+}
+
+static int wait_phase(restart_t *rs, int phase) {
+  struct timespec dl;
+  clock_gettime(CLOCK_REALTIME, &dl);
+  dl.tv_sec += CF_WAIT_MS / 1000 + 1;
+  pthread_mutex_lock(&rs->mu);
+  while (rs->phase < phase)
+    if (pthread_cond_timedwait(&rs->cv, &rs->mu, &dl) != 0) break;
+  int ok = rs->phase >= phase;
+  pthread_mutex_unlock(&rs->mu);
+  return ok;
+}
+
+static void *restart_worker(void *arg) {
+  /* One thread on both sides of a restart: it sends, cleans the library up
+   * (twice: the second is a no-op), and after the restart begins a send that
+   * stays pending, then exits. */
+  restart_t *rs = arg;
+  struct sockaddr_storage ra;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  cf_addr_loopback(AF_INET, 0, &ra);
+  socklen_t len = sizeof(struct sockaddr_in);
+  apmsock_socket_t s;
+  apmsock_result_t r;
+  int32_t n = -1;
+  uint8_t small[SMALL] = {1};
+  rs->phase1_ok = fd >= 0 && bind(fd, CF_SA(&ra), len) == 0 &&
+                  getsockname(fd, (struct sockaddr *)&ra, &len) == 0 &&
+                  apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &s, NULL) == APMSOCK_OK &&
+                  apmsock_begin_send_to(s, small, SMALL, 0, SMALL, 0, CF_SA(&ra), NULL, NULL, &r,
+                                        NULL) == APMSOCK_OK &&
+                  apmsock_end_send_to(s, r, &n, NULL) == APMSOCK_OK && n == SMALL &&
+                  apmsock_result_release(r, NULL) == APMSOCK_OK;
+  apmsock_cleanup();
+  apmsock_cleanup();
+  if (fd >= 0) close(fd);
+  set_phase(rs, 1);
+  if (!wait_phase(rs, 2)) return NULL;
+  rs->kind = cf_begin(rs->b, rs->big, CF_BIG, 0, CF_BIG, 0, cf_callback, rs->cb, &rs->r, NULL);
+  return NULL;
+}
+
+void cf_cancel_thread_exit_after_restart(const cf_variant_t *v) {
+  restart_t rs = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  cf_pair_t p;
+  rs.b = &p;
+  rs.cb = &cb;
+  rs.big = malloc(CF_BIG);
+  rs.kind = APMSOCK_KIND_COUNT;
+  ck_assert(rs.big != NULL);
+  cf_pattern(rs.big, CF_BIG, 66);
+  pthread_t th;
+  ck_assert(pthread_create(&th, NULL, restart_worker, &rs) == 0);
+  int before = wait_phase(&rs, 1);
+  if (before) cf_pair_open(v, &p, CF_PAIR_SMALL); /* after the restart: a fresh library */
+  set_phase(&rs, 2);
+  pthread_join(th, NULL);
+  ck_assert_msg(before, "CANCEL-01: the worker did not get through its first send and the cleanup");
+  ck_assert_msg(rs.phase1_ok, "CANCEL-01: the worker's send before the restart failed");
+  ck_assert_msg(rs.kind == APMSOCK_OK, "CANCEL-01: the worker's Begin after the restart failed");
+  expect_aborted(&p, rs.r, &cb, "CANCEL-01: pending send of a thread that exited after a restart");
+  cf_release(rs.r);
+  cf_pair_close(&p);
+  apmsock_cleanup();
+  ck_assert_msg(cf_cb_calls(&cb) == 1, "CANCEL-01: the callback ran %d times", cf_cb_calls(&cb));
+  free(rs.big);
 }
 
 void cf_cancel_completed_before_exit(const cf_variant_t *v) {

@@ -132,3 +132,36 @@ void cf_size_zero(const cf_variant_t *v) {
   cf_expect_sentinel(&p, "SIZE-04");
   cf_pair_close(&p);
 }
+
+void cf_size_oversize_v4_mapped(const cf_variant_t *v) {
+  /* A dual-mode IPv6 socket sending to an IPv4 endpoint: the IPv4 limit
+   * applies (65507), so 65508 bytes is MessageSize from End; not sent. */
+  size_t n = 65508;
+  uint8_t *buf = max_plus(n);
+  struct sockaddr_storage ra;
+  int rfd = cf_udp_receiver(AF_INET, &ra);
+  apmsock_socket_t s;
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET6, APMSOCK_DGRAM, &s, &e), &e, "open v6");
+  cf_expect_ok(apmsock_set_option(s, APMSOCK_OPT_DUAL_MODE, 1, &e), &e, "DualMode = true");
+  apmsock_result_t r;
+  int32_t sent = -1;
+  cf_expect_ok(apmsock_begin_send_to(s, buf, (int32_t)n, 0, (int32_t)n, 0, CF_SA(&ra), NULL, NULL, &r, &e),
+               &e, "SIZE-01: BeginSendTo of 65508 bytes to an IPv4 endpoint");
+  cf_expect_socket_error(apmsock_end_send_to(s, r, &sent, &e), &e, APMSOCK_SE_MESSAGE_SIZE,
+                         "SIZE-01: EndSendTo (IPv4 limit over a dual-mode socket)");
+  cf_release(r);
+  cf_expect_ok(apmsock_begin_send_to(s, (const uint8_t *)CF_SENTINEL, CF_SENTINEL_LEN, 0,
+                                     CF_SENTINEL_LEN, 0, CF_SA(&ra), NULL, NULL, &r, &e),
+               &e, "sentinel");
+  cf_expect_ok(apmsock_end_send_to(s, r, &sent, &e), &e, "sentinel End");
+  cf_release(r);
+  char got[64];
+  size_t len = cf_udp_recv(rfd, got, sizeof(got), NULL, "SIZE-01: sentinel");
+  ck_assert_msg(len == CF_SENTINEL_LEN && memcmp(got, CF_SENTINEL, len) == 0,
+                "SIZE-01: something was delivered before the sentinel (%zu bytes)", len);
+  ck_assert_msg(!cf_fd_readable_now(rfd), "SIZE-01: more than the sentinel arrived");
+  close(rfd);
+  apmsock_close(s, NULL);
+  free(buf);
+}

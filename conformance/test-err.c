@@ -102,6 +102,9 @@ void cf_err_errno_table(const cf_variant_t *v) {
                 "ERR-03: an errno outside the table must map to SocketError (-1)");
   ck_assert_msg(strcmp(apmsock_socket_error_name(424242), "Unknown") == 0,
                 "ERR-03: a number outside the table must be named \"Unknown\"");
+  const char *text = apmsock_socket_error_text(12345);
+  ck_assert_msg(text && (strcmp(text, "") == 0 || strcmp(text, "Unknown") == 0),
+                "ERR-03: the text of a number outside the table is \"%s\"", text ? text : "(null)");
 }
 
 void cf_err_kind_names(const cf_variant_t *v) {
@@ -286,10 +289,21 @@ void cf_err_setup_calls(const cf_variant_t *v) {
                  NULL, "DualMode on an IPv4 socket");
   cf_expect_kind(apmsock_set_option(s, (apmsock_option_t)99, 1, &e), &e,
                  APMSOCK_ARGUMENT_OUT_OF_RANGE, "optionName", "an unknown option");
+  int32_t got = -1;
+  cf_expect_kind(apmsock_get_option(s, APMSOCK_OPT_DUAL_MODE, &got, &e), &e, APMSOCK_NOT_SUPPORTED,
+                 NULL, "get DualMode on an IPv4 socket");
+  cf_expect_kind(apmsock_get_option(s, (apmsock_option_t)99, &got, &e), &e,
+                 APMSOCK_ARGUMENT_OUT_OF_RANGE, "optionName", "get an unknown option");
+  cf_expect_ok(apmsock_get_option(s, APMSOCK_OPT_BLOCKING, &got, &e), &e, "get Blocking");
+  ck_assert_msg(got == 1, "a new socket's Blocking reads %d, expected 1 (the default)", got);
+  cf_expect_socket_error(apmsock_shutdown(s, APMSOCK_SHUTDOWN_SEND, &e), &e, APMSOCK_SE_NOT_CONNECTED,
+                         "Shutdown(Send) of a stream that never connected");
   close(lfd);
 
   /* A TCP option on a datagram socket: the kernel's refusal, mapped. */
   cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &t, &e), &e, "open");
+  cf_expect_socket_error(apmsock_listen(t, 1, &e), &e, APMSOCK_SE_OPERATION_NOT_SUPPORTED,
+                         "Listen on a datagram socket");
   int32_t val = 0;
   apmsock_kind_t k1 = apmsock_set_option(t, APMSOCK_OPT_NO_DELAY, 1, &e);
   if (k1 != APMSOCK_OK)
@@ -315,4 +329,34 @@ void cf_err_setup_calls(const cf_variant_t *v) {
   ck_assert_msg(acc.handle == 0, "a failed Accept left a socket");
   apmsock_close(t, NULL);
   apmsock_close(s, NULL);
+}
+
+void cf_err_forged_handles(const cf_variant_t *v) {
+  /* Handles that were never issued: answered like a closed socket and a
+   * released result, never a crash (the header: no call dereferences
+   * anything because of a bad handle). */
+  static const uint64_t forged[] = {0x12345678u, ~0ull, 0x8000000000000001ull};
+  uint8_t buf[8] = {0};
+  for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+    apmsock_socket_t s = {forged[i]};
+    apmsock_result_t r = {0x5a5a};
+    apmsock_error_t e = {0};
+    cf_expect_kind(apmsock_begin_send(s, buf, 8, 0, 8, 0, NULL, NULL, &r, &e), &e,
+                   APMSOCK_OBJECT_DISPOSED, NULL, "ERR-04: BeginSend on a forged socket handle");
+    ck_assert_msg(r.handle == 0, "ERR-04: a forged handle's Begin left a result");
+    cf_expect_ok(apmsock_close(s, &e), &e, "ERR-04: Close of a forged handle is a no-op");
+    apmsock_result_t fr = {forged[i] ^ 0xdeadbeefu};
+    apmsock_result_status_t st;
+    bool sig = true;
+    int32_t n;
+    cf_expect_kind(apmsock_result_status(fr, &st, &e), &e, APMSOCK_ARGUMENT, "asyncResult",
+                   "END-02: status of a forged result");
+    cf_expect_kind(apmsock_result_wait(fr, 0, &sig, &e), &e, APMSOCK_ARGUMENT, "asyncResult",
+                   "END-02: WaitOne of a forged result");
+    cf_expect_kind(apmsock_result_release(fr, &e), &e, APMSOCK_ARGUMENT, "asyncResult",
+                   "END-02: release of a forged result");
+    ck_assert_msg(apmsock_result_state(fr) == NULL, "END-02: AsyncState of a forged result");
+    cf_expect_kind(apmsock_end_send(s, fr, &n, &e), &e,
+                   APMSOCK_ARGUMENT, "asyncResult", "END-02: EndSend of a forged result");
+  }
 }

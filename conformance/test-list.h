@@ -69,6 +69,7 @@
   XX(ERR, ERR_04, udp_v4_every_call, cf_err_disposed_every_call, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_04, tcp_v6_every_call, cf_err_disposed_every_call, CF_TCP, AF_INET6, CF_SEND) \
   XX(ERR, ERR_04, zero_handle, cf_err_zero_handle, CF_NA, AF_INET, CF_NA)           \
+  XX(ERR, ERR_04, forged_handles, cf_err_forged_handles, CF_NA, AF_INET, CF_NA)     \
   XX(ERR, ERR_05, udp_v4_send_to, cf_err_family_mismatch, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_05, udp_v6_send_to_v4_endpoint_info, cf_err_v4_on_v6_info, CF_UDP, AF_INET6, CF_SEND_TO) \
   /* CONN: connection-oriented and connectionless */                                \
@@ -101,6 +102,7 @@
   XX(BCAST, BCAST_02, udp_v4_send, cf_bcast_with_option, CF_UDP, AF_INET, CF_SEND)  \
   /* SIZE: datagram sizes */                                                        \
   CF_V46(XX, SIZE, SIZE_01, cf_size_oversize, CF_UDP, udp, CF_SEND_TO, send_to)     \
+  XX(SIZE, SIZE_01, udp_v6_send_to_v4_endpoint, cf_size_oversize_v4_mapped, CF_UDP, AF_INET6, CF_SEND_TO) \
   CF_V46(XX, SIZE, SIZE_02, cf_size_oversize, CF_UDP, udp, CF_SEND, send)           \
   CF_VUDP(XX, SIZE, SIZE_03, cf_size_largest)                                       \
   CF_VUDP(XX, SIZE, SIZE_04, cf_size_zero)                                          \
@@ -134,6 +136,7 @@
   CF_VTCP(XX, END, END_05, cf_end_closed)                                           \
   /* CANCEL: thread exit and disposal */                                            \
   CF_VTCP(XX, CANCEL, CANCEL_01, cf_cancel_thread_exit)                             \
+  XX(CANCEL, CANCEL_01, tcp_v4_send_after_restart, cf_cancel_thread_exit_after_restart, CF_TCP, AF_INET, CF_SEND) \
   CF_VTCP(XX, CANCEL, CANCEL_02, cf_cancel_completed_before_exit)                   \
   CF_VUDP(XX, CANCEL, CANCEL_02, cf_cancel_completed_before_exit)                   \
   CF_VTCP(XX, CANCEL, CANCEL_03, cf_cancel_other_threads)                           \
