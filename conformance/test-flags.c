@@ -101,14 +101,14 @@ static int child_onlink(const cf_variant_t *v) {
   apmsock_error_t e = {0};
   const char *where;
   int type = v->transport == CF_TCP ? SOCK_STREAM : SOCK_DGRAM;
-  int fd = socket(AF_INET, type, 0), cfd = -1;
-  cf_addr_loopback(AF_INET, 0, &a);
-  socklen_t len = sizeof(struct sockaddr_in);
+  int fd = socket(v->family, type, 0), cfd = -1;
+  cf_addr_loopback(v->family, 0, &a);
+  socklen_t len = cf_addr_len(&a);
   if (fd < 0 || bind(fd, CF_SA(&a), len) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0)
     return child_fail("peer socket: %s", strerror(errno));
   if (type == SOCK_STREAM && listen(fd, 1) != 0) return child_fail("listen");
-  if (apmsock_socket_open(APMSOCK_AF_INET, v->transport == CF_TCP ? APMSOCK_STREAM : APMSOCK_DGRAM,
-                          &s, &e) != APMSOCK_OK)
+  if (apmsock_socket_open(cf_apm_family(v->family),
+                          v->transport == CF_TCP ? APMSOCK_STREAM : APMSOCK_DGRAM, &s, &e) != APMSOCK_OK)
     return child_fail("open: %s", e.message);
   if ((v->method == CF_SEND || v->transport == CF_TCP) && apmsock_connect(s, CF_SA(&a), &e) != APMSOCK_OK)
     return child_fail("Connect: %s", e.message);
@@ -151,7 +151,9 @@ void cf_flags_dont_route(const cf_variant_t *v) {
     } else if (system(NETNS_SETUP " >/dev/null 2>&1") != 0) {
       rc = child_fail("network namespace setup failed: %s", NETNS_SETUP);
     } else {
-      rc = v->transport == CF_UDP ? child_udp(v) : 0;
+      /* The routed case is IPv4 only: Linux refuses an IPv6 gateway route
+       * through lo, and the namespace has no other interface. */
+      rc = v->transport == CF_UDP && v->family == AF_INET ? child_udp(v) : 0;
       if (rc == 0) rc = child_onlink(v);
     }
     if (write(pfd[1], child_msg, strlen(child_msg)) < 0) rc = 3;

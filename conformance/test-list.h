@@ -110,6 +110,8 @@
   XX(FLAGS, FLAGS_01, udp_v4_send_to, cf_flags_dont_route, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(FLAGS, FLAGS_01, udp_v4_send, cf_flags_dont_route, CF_UDP, AF_INET, CF_SEND)   \
   XX(FLAGS, FLAGS_01, tcp_v4_send_onlink, cf_flags_dont_route, CF_TCP, AF_INET, CF_SEND) \
+  XX(FLAGS, FLAGS_01, udp_v6_send_to_onlink, cf_flags_dont_route, CF_UDP, AF_INET6, CF_SEND_TO) \
+  XX(FLAGS, FLAGS_01, tcp_v6_send_onlink, cf_flags_dont_route, CF_TCP, AF_INET6, CF_SEND) \
   XX(FLAGS, FLAGS_02, tcp_v4_send_info, cf_flags_out_of_band_info, CF_TCP, AF_INET, CF_SEND) \
   XX(FLAGS, FLAGS_02, tcp_v6_send_to_info, cf_flags_out_of_band_info, CF_TCP, AF_INET6, CF_SEND_TO) \
   /* ASYNC: result, callback, wait handle */                                        \
