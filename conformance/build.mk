@@ -72,7 +72,7 @@ start=$$(date +%s%N); \
 $(CONF_ENV) CF_INFO_LOG=$(3)/info-$(2).log $(1) --xml $(3)/check-$(2).xml --tap $(3)/check-$(2).tap; rc=$$?; \
 echo "conformance-c: $(2): runner exit $$rc in $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; \
 $(PYTHON) conformance/check2junit.py --suite c-$(2) --tap $(3)/check-$(2).tap --list $(3)/list-$(2).txt \
-  $(if $(wildcard fixtures/clauses.yaml),--clauses fixtures/clauses.yaml) \
+  $(if $(wildcard fixtures/clauses.yaml),--clauses fixtures/clauses.yaml) --info $(3)/info-$(2).log \
   $(3)/check-$(2).xml $(3)/junit-$(2).xml || rc=3
 endef
 
