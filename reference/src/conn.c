@@ -12,9 +12,9 @@
 static int connect_now(apmsock__sock_t *s, const struct sockaddr *addr) {
   struct sockaddr_storage ss;
   socklen_t len;
-  int e = apmsock__map_endpoint(s, addr, &ss, &len);
-  if (e == 0 && connect(s->fd, (struct sockaddr *)&ss, len) != 0)
-    e = errno;
+  /* A family mismatch is left to the kernel, as .NET leaves it to the OS. */
+  apmsock__map_endpoint(s, addr, &ss, &len);
+  int e = connect(s->fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
   if (e == 0 || e == EINPROGRESS) {
     /* The destination the send policy is asked about for BeginSend (SEC-01). */
     memcpy(&s->peer, &ss, len);
@@ -68,7 +68,7 @@ apmsock_kind_t apmsock_connect(apmsock_socket_t h, const struct sockaddr *addr,
   apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
   if (s == NULL)
     return kind;
-  if (s->blocking || s->type == SOCK_DGRAM || addr == NULL) {
+  if (addr == NULL || s->blocking) {
     pthread_mutex_unlock(&s->mu);
     apmsock_result_t r;
     kind = apmsock_begin_connect(h, addr, NULL, NULL, &r, err);
@@ -165,7 +165,7 @@ apmsock_kind_t apmsock_accept(apmsock_socket_t h, apmsock_socket_t *accepted,
   apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
   if (s == NULL)
     return kind;
-  if (s->blocking || !s->listening) {
+  if (!s->listening || s->blocking) {
     pthread_mutex_unlock(&s->mu);
     apmsock_result_t r;
     kind = apmsock_begin_accept(h, NULL, NULL, &r, err);

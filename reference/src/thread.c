@@ -88,7 +88,7 @@ static void on_thread_exit(void *unused) {
       break;
     apmsock__batch_t b = {0};
     pthread_mutex_lock(&s->mu);
-    if (op->thr == t && op->sock == s) {
+    if (op->thr == t && op->sock == s) {  // GCOVR_EXCL_BR_LINE: false only by a race
       apmsock__sock_unqueue(s, op);
       apmsock__op_complete(op, op->done, APMSOCK_SOCKET, APMSOCK_SE_OPERATION_ABORTED,
                            ECANCELED, &b);
