@@ -429,7 +429,6 @@ void cf_callback(apmsock_result_t r) {
   if (cb->end_in_cb)
     k = cb->method == CF_SEND_TO ? apmsock_end_send_to(cb->s, r, &n, &e)
                                  : apmsock_end_send(cb->s, r, &n, &e);
-  if (cb->hook) cb->hook(cb, r);
   pthread_mutex_lock(&cb->mu);
   cb->calls++;
   cb->thread = pthread_self();

@@ -130,8 +130,6 @@ typedef struct cf_cb {
   apmsock_kind_t end_kind;
   int end_se;
   int32_t end_bytes;
-  void (*hook)(struct cf_cb *cb, apmsock_result_t r); /* extra work, optional */
-  void *user;
 } cf_cb_t;
 void cf_cb_init(cf_cb_t *cb);
 void cf_callback(apmsock_result_t r);
