@@ -303,10 +303,23 @@ class Adapter:
                 self._stderr += chunk
                 if len(self._stderr) > STDERR_LIMIT:
                     del self._stderr[:len(self._stderr) - STDERR_LIMIT]
+                self._cond.notify_all()
 
     def stderr_text(self, since=0):
         with self._lock:
             return bytes(self._stderr[since:]).decode("utf-8", "replace")
+
+    def wait_stderr(self, pred, timeout=None):
+        """Waits until pred(stderr text) is truthy (the stderr reader lags the
+        replies); returns the last value, falsy after timeout."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        with self._lock:
+            while True:
+                v = pred(bytes(self._stderr).decode("utf-8", "replace"))
+                left = deadline - time.monotonic()
+                if v or left <= 0:
+                    return v
+                self._cond.wait(left)
 
     def stderr_mark(self):
         with self._lock:

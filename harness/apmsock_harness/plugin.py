@@ -155,31 +155,55 @@ def h(request, adapter_pool):
 
 
 @pytest.fixture
-def h_netns(request):
-    """A case context on a fresh adapter inside a private network namespace
-    (FLAGS-01); SKIP when no namespace can be made."""
+def fresh(request):
+    """Starts a case context on a fresh adapter of its own: fresh(env={...})
+    adds environment variables, fresh(netns=True) runs it in a private
+    network namespace (SKIP when none can be made).  Stopped at the end."""
     info = getattr(request.node, "_apmsock", None) or {}
     config = request.config
-    case = Case(None, config.getoption("profile"), info.get("clause"), info.get("level"))
-    request.node._apmsock_case = case
-    argv, _ = registry.command(ROOT, config.getoption("impl"), config.getoption("adapter"))
-    a = Adapter(net.netns_argv(argv), cwd=ROOT, timeout=config.getoption("request_timeout"),
-                name="netns")
-    case.a = a
-    try:
-        a.start(timeout=30.0)
-    except AdapterFailure as e:
-        err = a.stderr_text()
-        if "unshare" in err or "Operation not permitted" in err or "RTNETLINK" in err:
-            a.stop(1.0)
-            pytest.skip("SKIP: cannot make a private network namespace: %s" % err.strip()[:300])
-        raise
-    case.mark_exchange = len(a.exchange)
-    case.mark_events = len(a.events)
-    _apply_needs(request.node, case)
-    yield case
-    case.cleanup()
-    a.stop(2.0)
+    made = []
+
+    def start(env=None, netns=False):
+        case = Case(None, config.getoption("profile"), info.get("clause"), info.get("level"))
+        request.node._apmsock_case = case
+        argv, _ = registry.command(ROOT, config.getoption("impl"), config.getoption("adapter"))
+        full_env = dict(os.environ, **(env or {})) if env else None
+        a = Adapter(net.netns_argv(argv) if netns else argv, env=full_env, cwd=ROOT,
+                    timeout=config.getoption("request_timeout"), name="fresh")
+        case.a = a
+        made.append(case)
+        try:
+            a.start(timeout=30.0)
+        except AdapterFailure:
+            err = a.stderr_text()
+            if netns and ("unshare" in err or "Operation not permitted" in err or "RTNETLINK" in err):
+                a.stop(1.0)
+                pytest.skip("SKIP: cannot make a private network namespace: %s" % err.strip()[:300])
+            raise
+        case.mark_exchange = len(a.exchange)
+        case.mark_events = len(a.events)
+        _apply_needs(request.node, case)
+        return case
+
+    yield start
+    for case in made:
+        case.cleanup()
+        case.a.stop(2.0)
+
+
+@pytest.fixture
+def h_netns(fresh):
+    """A case context on a fresh adapter inside a private network namespace
+    (FLAGS-01)."""
+    return fresh(netns=True)
+
+
+@pytest.fixture
+def impl_features(request):
+    """What the registry says the implementation has beyond the protocol
+    (fixtures/implementations.yaml `features`)."""
+    impls = registry.load(ROOT)
+    return set(impls.get(request.config.getoption("impl"), {}).get("features") or [])
 
 
 def _apply_needs(node, case):

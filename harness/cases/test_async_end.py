@@ -167,8 +167,10 @@ def test_ASYNC_06_wait_one(h, ip, method):
     w = h.ok("wait", result=res, timeout_ms=200)
     assert w["signaled"] is False, "WaitOne(200) returned true while the operation was pending"
     conn.start_reading(setups.BLOCKING_SEND, timeout=15.0)
-    w = h.ok("wait", result=res, timeout_ms=10000, timeout=15.0)
-    assert w["signaled"] is True, "WaitOne(10000) returned false after the peer read everything"
+    w = h.ok("wait", result=res, timeout_ms=-1, timeout=15.0)
+    assert w["signaled"] is True, "WaitOne() (no timeout) returned false after the peer read everything"
+    w = h.ok("wait", result=res, timeout_ms=0)
+    assert w["signaled"] is True, "WaitOne(0) on a completed operation returned false"
     st = h.ok("status", result=res)
     assert st["is_completed"] is True, "IsCompleted is false after WaitOne returned true"
     conn.join()

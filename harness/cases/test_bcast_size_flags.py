@@ -33,6 +33,8 @@ def test_BCAST_02_with_option(h, method):
     r = setups.udp_receiver(h, "v4", address="0.0.0.0")
     s = h.socket("v4", "udp")
     h.option(s, "broadcast", 1)
+    got = h.ok("get_option", socket=s, name="broadcast")["value"]
+    assert got == 1, "SocketOptionName.Broadcast reads back %r after setting it to 1" % got
     bep = r.endpoint_at(net.BROADCAST_V4)
     if method == "send":
         setups.connect(h, s, bep)

@@ -185,7 +185,9 @@ def test_CONN_12_blocking_stays_pending(h, ip, method):
 @pytest.mark.parametrize("ip", IPS)
 def test_CONN_12_nonblocking_would_block(h, ip, method):
     s, conn = setups.tcp_pair(h, ip, blocked=True)
+    assert h.ok("get_option", socket=s, name="blocking")["value"] == 1, "a new socket is not blocking"
     h.option(s, "blocking", 0)
+    assert h.ok("get_option", socket=s, name="blocking")["value"] == 0, "Blocking reads back true after setting it false"
     out = None
     total = 0
     for i in range(256):  # 256 x 64 KiB is far above any loopback buffering

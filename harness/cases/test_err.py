@@ -156,3 +156,20 @@ def test_ERR_05_v4_endpoint_on_v6_only_socket(h):
     out = h.outcome("send_to", s, text("fam"), endpoint=r4.endpoint)
     h.info(outcome={"at": out["at"], "error": out["error"], "bytes": out["bytes"]},
            delivered=[d.hex() for d in r4.pending()])
+
+
+@pytest.mark.clause("ERR-05")
+@pytest.mark.needs("dual_mode")
+def test_ERR_05_v4_endpoint_on_dual_mode_socket(h):
+    """INFO part of ERR-05: with DualMode on, an IPv4 endpoint is not of
+    another family for the socket; what happens is recorded."""
+    r4 = setups.udp_receiver(h, "v4")
+    s = h.socket("v6", "udp")
+    h.option(s, "dual_mode", 1)
+    got = h.ok("get_option", socket=s, name="dual_mode")["value"]
+    out = h.outcome("send_to", s, text("dual"), endpoint=r4.endpoint)
+    delivered = []
+    if out["error"] is None:
+        delivered = [r4.recv(what="the datagram sent through the dual-mode socket")[0].hex()]
+    h.info(dual_mode_read_back=got, outcome={"at": out["at"], "error": out["error"], "bytes": out["bytes"]},
+           delivered=delivered)

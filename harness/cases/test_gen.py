@@ -5,6 +5,7 @@ import pytest
 import yaml
 
 from apmsock_harness import net, setups
+from apmsock_harness.adapter import Unsupported
 from apmsock_harness.case import expect_error, text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -56,6 +57,46 @@ def test_TRACE_01_records(h, method):
     h.end(method, s, r.result["result"])
     extra = h.traces()[mark:]
     assert not extra, "tracing off, yet records arrived: %r" % extra
+
+
+@pytest.mark.clause("TRACE-01")
+@pytest.mark.parametrize("where", ("file", "stderr"))
+def test_TRACE_01_environment(fresh, impl_features, tmp_path, where):
+    """The documented switch: APMSOCK_TRACE set when the library starts turns
+    tracing on with the default sink (a file, or standard error)."""
+    if "trace_env" not in impl_features:
+        raise Unsupported("the implementation has no APMSOCK_TRACE switch (registry feature trace_env)")
+    path = tmp_path / "trace.log"
+    h = fresh(env={"APMSOCK_TRACE": str(path) if where == "file" else "stderr"})
+    rcv = setups.udp_receiver(h)
+    s = h.socket("v4", "udp")
+    n = h.send_all("send_to", s, text("traced message"), endpoint=rcv.endpoint)
+    bad = h.begin("send_to", s, None, size=0, endpoint=rcv.endpoint)
+    assert not bad.ok, "Begin with a null buffer did not throw"
+    r = h.begin("send_to", s, text("last"), endpoint=rcv.endpoint)
+    assert h.wait_callback(r.result["result"]), "the callback did not run"
+    h.end("send_to", s, r.result["result"])
+
+    def trace_lines(text_):
+        return [l for l in text_.splitlines() if l.startswith("apmsock-trace ")]
+
+    want = ["op=BeginSendTo event=begin size=14 outcome=Success",
+            "op=BeginSendTo event=complete size=%d outcome=Success" % n,
+            "op=BeginSendTo event=begin size=0 outcome=System.ArgumentNullException",
+            "op=BeginSendTo event=complete size=4 outcome=Success"]
+
+    def complete(got):
+        return all(any(l.endswith(w) for l in got) for w in want)
+    if where == "file":
+        # records are written (and flushed) before the operation's End returns
+        got = trace_lines(path.read_text()) if path.exists() else []
+    else:
+        # stderr travels through a pipe and a reader thread: a bounded wait
+        h.a.wait_stderr(lambda t: complete(trace_lines(t)), timeout=5.0)
+        got = trace_lines(h.a.stderr_text())
+    h.info(trace_lines=got[:20])
+    for w in want:
+        assert any(l.endswith(w) for l in got), "no trace line ending %r in %r" % (w, got)
 
 
 @pytest.mark.clause("CTX-01")
