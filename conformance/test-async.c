@@ -65,6 +65,35 @@ void cf_async_callback_thread(const cf_variant_t *v) {
   ck_assert_msg(cf_cb_calls(&cb) == 1, "ASYNC-02: the callback ran %d times", cf_cb_calls(&cb));
 }
 
+void cf_async_callback_burst(const cf_variant_t *v) {
+  /* Many operations with callbacks begun in a tight loop, each completing at
+   * once: every callback runs exactly once, none on the calling thread. */
+  enum { N = 40 };
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  static cf_cb_t cb[N];
+  apmsock_result_t r[N];
+  uint8_t buf[SMALL];
+  cf_pattern(buf, SMALL, 47);
+  apmsock_error_t e = {0};
+  for (int i = 0; i < N; i++) {
+    cf_cb_init(&cb[i]);
+    cf_expect_ok(cf_begin(&p, buf, SMALL, 0, SMALL, 0, cf_callback, &cb[i], &r[i], &e), &e, "Begin");
+  }
+  for (int i = 0; i < N; i++) {
+    ck_assert_msg(cf_cb_wait(&cb[i], 1, CF_WAIT_MS), "ASYNC-02: callback %d never ran", i);
+    ck_assert_msg(!pthread_equal(cb[i].thread, pthread_self()),
+                  "ASYNC-02: callback %d ran on the thread that called Begin", i);
+    int32_t n = -1;
+    cf_expect_ok(cf_end(&p, r[i], &n, &e), &e, "End");
+    cf_release(r[i]);
+  }
+  cf_pair_close(&p);
+  apmsock_cleanup();
+  for (int i = 0; i < N; i++)
+    ck_assert_msg(cf_cb_calls(&cb[i]) == 1, "ASYNC-02: callback %d ran %d times", i, cf_cb_calls(&cb[i]));
+}
+
 void cf_async_end_in_callback(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, 0);

@@ -103,9 +103,9 @@ static int wait_phase(restart_t *rs, int phase) {
 }
 
 static void *restart_worker(void *arg) {
-  /* One thread on both sides of a restart: it sends, cleans the library up
-   * (twice: the second is a no-op), and after the restart begins a send that
-   * stays pending, then exits. */
+  /* One thread on both sides of a restart: it sends, the test thread cleans
+   * the library up (twice: the second is a no-op) while this one waits, and
+   * after the restart it begins a send that stays pending, then exits. */
   restart_t *rs = arg;
   struct sockaddr_storage ra;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -122,8 +122,6 @@ static void *restart_worker(void *arg) {
                                         NULL) == APMSOCK_OK &&
                   apmsock_end_send_to(s, r, &n, NULL) == APMSOCK_OK && n == SMALL &&
                   apmsock_result_release(r, NULL) == APMSOCK_OK;
-  apmsock_cleanup();
-  apmsock_cleanup();
   if (fd >= 0) close(fd);
   set_phase(rs, 1);
   if (!wait_phase(rs, 2)) return NULL;
@@ -145,7 +143,11 @@ void cf_cancel_thread_exit_after_restart(const cf_variant_t *v) {
   pthread_t th;
   ck_assert(pthread_create(&th, NULL, restart_worker, &rs) == 0);
   int before = wait_phase(&rs, 1);
-  if (before) cf_pair_open(v, &p, CF_PAIR_SMALL); /* after the restart: a fresh library */
+  if (before) {
+    apmsock_cleanup(); /* the worker is idle: no call runs concurrently */
+    apmsock_cleanup();
+    cf_pair_open(v, &p, CF_PAIR_SMALL); /* after the restart: a fresh library */
+  }
   set_phase(&rs, 2);
   pthread_join(th, NULL);
   ck_assert_msg(before, "CANCEL-01: the worker did not get through its first send and the cleanup");

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+static void recv_exact_dgram(int fd, const uint8_t *want, size_t n, const char *what);
+
 static apmsock_socket_t open_socket(const cf_variant_t *v) {
   apmsock_socket_t s;
   apmsock_error_t e = {0};
@@ -112,6 +114,53 @@ static void conn04(const cf_variant_t *v, int how) {
   close(ofd);
   cf_pair_close(&p);
 }
+void cf_conn_two_pending_begin_accepts(const cf_variant_t *v) {
+  /* Two BeginAccepts pending at once: the first connection completes the
+   * first, the second the second; each accepted socket sends to its own
+   * peer. */
+  apmsock_socket_t ls, acc[2];
+  apmsock_error_t e = {0};
+  struct sockaddr_storage la;
+  cf_addr_loopback(v->family, 0, &la);
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &ls, &e), &e, "open");
+  cf_expect_ok(apmsock_bind(ls, CF_SA(&la), &e), &e, "Bind");
+  cf_expect_ok(apmsock_listen(ls, 4, &e), &e, "Listen");
+  cf_expect_ok(apmsock_local_endpoint(ls, &la, &e), &e, "LocalEndPoint");
+  cf_cb_t cb[2];
+  apmsock_result_t r[2];
+  int fd[2];
+  for (int i = 0; i < 2; i++) {
+    cf_cb_init(&cb[i]);
+    cf_expect_ok(apmsock_begin_accept(ls, cf_callback, &cb[i], &r[i], &e), &e, "BeginAccept");
+  }
+  for (int i = 0; i < 2; i++) {
+    fd[i] = socket(v->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert(fd[i] >= 0);
+    ck_assert_msg(connect(fd[i], CF_SA(&la), cf_addr_len(&la)) == 0, "connect: %s", strerror(errno));
+    ck_assert_msg(cf_cb_wait(&cb[i], 1, CF_WAIT_MS), "CONN-03: BeginAccept %d did not complete", i);
+    if (i == 0) {
+      bool sig = true;
+      cf_expect_ok(apmsock_result_wait(r[1], 0, &sig, &e), &e, "WaitOne(0)");
+      ck_assert_msg(!sig, "CONN-03: the second BeginAccept completed with one connection");
+    }
+    cf_expect_ok(apmsock_end_accept(ls, r[i], &acc[i], &e), &e, "EndAccept");
+    cf_release(r[i]);
+  }
+  for (int i = 0; i < 2; i++) {
+    uint8_t b = (uint8_t)('A' + i), got = 0;
+    apmsock_result_t rs;
+    int32_t n = -1;
+    cf_expect_ok(apmsock_begin_send(acc[i], &b, 1, 0, 1, 0, NULL, NULL, &rs, &e), &e, "BeginSend");
+    cf_expect_ok(apmsock_end_send(acc[i], rs, &n, &e), &e, "EndSend");
+    cf_release(rs);
+    cf_tcp_read_exact(fd[i], &got, 1, "CONN-03: the peer of each accept");
+    ck_assert_msg(got == b, "CONN-03: peer %d got '%c': the accepts completed out of Begin order", i, got);
+    close(fd[i]);
+    apmsock_close(acc[i], NULL);
+  }
+  apmsock_close(ls, NULL);
+}
+
 void cf_conn_after_nonblocking_connect(const cf_variant_t *v) {
   /* A non-blocking Connect may answer WouldBlock (connection in progress,
    * as .NET does); once the peer has accepted, BeginSend sends. */
@@ -160,6 +209,27 @@ void cf_conn_dgram_default_host(const cf_variant_t *v) {
   cf_pair_close(&p);
 }
 
+void cf_conn_dgram_default_host_nonblocking(const cf_variant_t *v) {
+  /* A non-blocking datagram Connect sets the default host at once. */
+  struct sockaddr_storage ra;
+  int rfd = cf_udp_receiver(v->family, &ra);
+  apmsock_socket_t s = open_socket(v);
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_set_option(s, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
+  cf_expect_ok(apmsock_connect(s, CF_SA(&ra), &e), &e, "CONN-05: non-blocking datagram Connect");
+  uint8_t buf[40];
+  cf_pattern(buf, sizeof(buf), 18);
+  apmsock_result_t r;
+  int32_t n = -1;
+  cf_expect_ok(apmsock_begin_send(s, buf, 40, 0, 40, 0, NULL, NULL, &r, &e), &e, "CONN-05: BeginSend");
+  cf_expect_ok(apmsock_end_send(s, r, &n, &e), &e, "CONN-05: EndSend");
+  ck_assert_msg(n == 40, "CONN-05: EndSend returned %d", n);
+  cf_release(r);
+  recv_exact_dgram(rfd, buf, 40, "CONN-05: the default remote host");
+  close(rfd);
+  apmsock_close(s, NULL);
+}
+
 void cf_conn_dgram_unconnected_send(const cf_variant_t *v) {
   struct sockaddr_storage ra;
   int rfd = cf_udp_receiver(v->family, &ra);
@@ -182,6 +252,8 @@ void cf_conn_implicit_bind(const cf_variant_t *v) {
   apmsock_error_t e0 = {0};
   cf_expect_ok(apmsock_local_endpoint(s, &local, &e0), &e0, "LocalEndPoint before any send");
   ck_assert_msg(local.ss_family == AF_UNSPEC, "CONN-07: LocalEndPoint of an unbound socket is not null");
+  cf_expect_ok(apmsock_remote_endpoint(s, &local, &e0), &e0, "RemoteEndPoint");
+  ck_assert_msg(local.ss_family == AF_UNSPEC, "CONN-07: RemoteEndPoint of an unconnected socket is not null");
   uint8_t buf[32];
   cf_pattern(buf, sizeof(buf), 7);
   apmsock_result_t r;

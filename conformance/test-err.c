@@ -1,7 +1,9 @@
 /* test-err.c: ERR-01..ERR-05, socket errors and their codes. */
 #include "tests.h"
 
+#include <sched.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -153,6 +155,12 @@ void cf_err_family_mismatch(const cf_variant_t *v) {
                          "ERR-05: IPv6 remoteEP on an IPv4 socket");
   ck_assert_msg(r.handle == 0, "ERR-05: a Begin that threw left a result");
   ck_assert_msg(!cf_fd_readable_now(fd6), "ERR-05: the IPv6 receiver got a datagram");
+  /* The same rule for Connect: an IPv6 default host for an IPv4 socket. */
+  apmsock_socket_t c;
+  cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &c, &e), &e, "open");
+  cf_expect_socket_error(apmsock_connect(c, CF_SA(&other), &e), &e,
+                         APMSOCK_SE_ADDRESS_FAMILY_NOT_SUPPORTED, "ERR-05: Connect to an IPv6 endpoint");
+  apmsock_close(c, NULL);
   close(fd6);
   cf_expect_sentinel(&p, "ERR-05");
   cf_pair_close(&p);
@@ -327,6 +335,27 @@ void cf_err_setup_calls(const cf_variant_t *v) {
   cf_expect_socket_error(apmsock_accept(s, &acc, &e), &e, APMSOCK_SE_WOULD_BLOCK,
                          "non-blocking Accept with nobody connecting");
   ck_assert_msg(acc.handle == 0, "a failed Accept left a socket");
+  /* With a connection waiting, the non-blocking Accept takes it. */
+  struct sockaddr_storage sa;
+  cf_expect_ok(apmsock_local_endpoint(s, &sa, &e), &e, "LocalEndPoint");
+  int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert(cfd >= 0 && connect(cfd, CF_SA(&sa), cf_addr_len(&sa)) == 0);
+  apmsock_kind_t ka = APMSOCK_SOCKET;
+  uint64_t start = cf_now_ms();
+  while (cf_now_ms() - start < CF_WAIT_MS) { /* the connection may take a moment to be queued */
+    ka = apmsock_accept(s, &acc, &e);
+    if (ka != APMSOCK_SOCKET || e.socket_error != APMSOCK_SE_WOULD_BLOCK) break;
+    sched_yield();
+  }
+  cf_expect_ok(ka, &e, "non-blocking Accept with a connection waiting");
+  apmsock_close(acc, NULL);
+  close(cfd);
+  /* Accept on a socket that does not listen, in both modes. */
+  cf_expect_kind(apmsock_accept(t, &acc, &e), &e, APMSOCK_INVALID_OPERATION, NULL,
+                 "Accept on a socket that does not listen (blocking)");
+  cf_expect_ok(apmsock_set_option(t, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
+  cf_expect_kind(apmsock_accept(t, &acc, &e), &e, APMSOCK_INVALID_OPERATION, NULL,
+                 "Accept on a socket that does not listen (non-blocking)");
   apmsock_close(t, NULL);
   apmsock_close(s, NULL);
 }
@@ -359,4 +388,68 @@ void cf_err_forged_handles(const cf_variant_t *v) {
     cf_expect_kind(apmsock_end_send(s, fr, &n, &e), &e,
                    APMSOCK_ARGUMENT, "asyncResult", "END-02: EndSend of a forged result");
   }
+
+  /* Every one-bit change of a live handle names nothing live: whatever the
+   * implementation keeps in its handles (slot, generation, tag), a near
+   * miss is caught. */
+  struct sockaddr_storage ra;
+  int rfd = cf_udp_receiver(AF_INET, &ra);
+  apmsock_socket_t live;
+  apmsock_error_t e = {0};
+  apmsock_result_t lr;
+  int32_t n = -1;
+  cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &live, &e), &e, "open");
+  cf_expect_ok(apmsock_begin_send_to(live, buf, 8, 0, 8, 0, CF_SA(&ra), NULL, NULL, &lr, &e), &e,
+               "BeginSendTo");
+  cf_expect_ok(apmsock_end_send_to(live, lr, &n, &e), &e, "EndSendTo");
+  for (int bit = 0; bit < 64; bit++) {
+    char what[96];
+    apmsock_socket_t s = {live.handle ^ (1ull << bit)};
+    apmsock_result_t r = {0x5a5a};
+    snprintf(what, sizeof(what), "ERR-04: socket handle with bit %d flipped", bit);
+    apmsock_kind_t k = apmsock_begin_send_to(s, buf, 8, 0, 8, 0, CF_SA(&ra), NULL, NULL, &r, &e);
+    if (s.handle == 0)
+      cf_expect_kind(k, &e, APMSOCK_ARGUMENT_NULL, "socket", what);
+    else
+      cf_expect_kind(k, &e, APMSOCK_OBJECT_DISPOSED, NULL, what);
+    apmsock_result_t fr = {lr.handle ^ (1ull << bit)};
+    apmsock_result_status_t st;
+    snprintf(what, sizeof(what), "END-02: result handle with bit %d flipped", bit);
+    cf_expect_kind(apmsock_result_status(fr, &st, &e), &e,
+                   fr.handle == 0 ? APMSOCK_ARGUMENT_NULL : APMSOCK_ARGUMENT, "asyncResult", what);
+  }
+  cf_release(lr);
+  ck_assert_msg(cf_udp_recv(rfd, buf, sizeof(buf), NULL, "the live send") == 8,
+                "ERR-04: the live send did not arrive");
+  ck_assert_msg(!cf_fd_readable_now(rfd), "ERR-04: a send on a forged handle went out");
+  apmsock_close(live, NULL);
+  close(rfd);
+}
+
+void cf_err_too_many_sockets(const cf_variant_t *v) {
+  /* ERR-03 for a resource error: with no descriptor left, new Socket fails
+   * with TooManyOpenSockets (10024, EMFILE), and works again once one is
+   * free.  The limit is lowered in this test's own process only. */
+  apmsock_socket_t s;
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_DGRAM, &s, &e), &e,
+               "open (starts the library)");
+  apmsock_close(s, NULL);
+  struct rlimit rl;
+  ck_assert(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  struct rlimit low = {.rlim_cur = 256, .rlim_max = rl.rlim_max};
+  ck_assert_msg(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit: %s", strerror(errno));
+  int fds[256], nfds = 0;
+  while (nfds < 256) {
+    int fd = dup(2);
+    if (fd < 0) break;
+    fds[nfds++] = fd;
+  }
+  apmsock_kind_t k = apmsock_socket_open(cf_apm_family(v->family), APMSOCK_DGRAM, &s, &e);
+  for (int i = 0; i < nfds; i++) close(fds[i]);
+  setrlimit(RLIMIT_NOFILE, &rl);
+  cf_expect_socket_error(k, &e, APMSOCK_SE_TOO_MANY_OPEN_SOCKETS, "ERR-03: new Socket without a descriptor");
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_DGRAM, &s, &e), &e,
+               "open once descriptors are free again");
+  apmsock_close(s, NULL);
 }

@@ -183,6 +183,8 @@ void cf_trace_env(const cf_variant_t *v) {
   check_trace_lines(file, "TRACE-01: APMSOCK_TRACE=<file>");
   run_trace_child("stderr", err2);
   check_trace_lines(err2, "TRACE-01: APMSOCK_TRACE=stderr");
+  run_trace_child("1", err1);
+  check_trace_lines(err1, "TRACE-01: APMSOCK_TRACE=1");
   unlink(file);
   unlink(err1);
   unlink(err2);

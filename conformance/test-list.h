@@ -65,6 +65,7 @@
   XX(ERR, ERR_03, errno_table, cf_err_errno_table, CF_NA, AF_INET, CF_NA)           \
   XX(ERR, ERR_03, kind_names, cf_err_kind_names, CF_NA, AF_INET, CF_NA)             \
   XX(ERR, ERR_03, setup_calls, cf_err_setup_calls, CF_NA, AF_INET, CF_NA)           \
+  XX(ERR, ERR_03, v4_too_many_sockets, cf_err_too_many_sockets, CF_NA, AF_INET, CF_NA) \
   CF_V8(XX, ERR, ERR_04, cf_err_disposed)                                           \
   XX(ERR, ERR_04, udp_v4_every_call, cf_err_disposed_every_call, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_04, tcp_v6_every_call, cf_err_disposed_every_call, CF_TCP, AF_INET6, CF_SEND) \
@@ -81,9 +82,11 @@
   CF_V46(XX, CONN, CONN_03, cf_conn_after_begin_accept, CF_TCP, tcp, CF_SEND, send_begin_accept) \
   CF_V46(XX, CONN, CONN_03, cf_conn_after_pending_begin_accept, CF_TCP, tcp, CF_SEND, send_pending_begin_accept) \
   CF_V46(XX, CONN, CONN_03, cf_conn_after_nonblocking_connect, CF_TCP, tcp, CF_SEND, send_nonblocking_connect) \
+  CF_V46(XX, CONN, CONN_03, cf_conn_two_pending_begin_accepts, CF_TCP, tcp, CF_SEND, send_two_pending_begin_accepts) \
   CF_V46(XX, CONN, CONN_04, cf_conn_send_to_connected_stream, CF_TCP, tcp, CF_SEND_TO, send_to_connect) \
   CF_V46(XX, CONN, CONN_04, cf_conn_send_to_accepted_stream, CF_TCP, tcp, CF_SEND_TO, send_to_accept) \
   CF_V46(XX, CONN, CONN_05, cf_conn_dgram_default_host, CF_UDP, udp, CF_SEND, send) \
+  CF_V46(XX, CONN, CONN_05, cf_conn_dgram_default_host_nonblocking, CF_UDP, udp, CF_SEND, send_nonblocking) \
   CF_V46(XX, CONN, CONN_06, cf_conn_dgram_unconnected_send, CF_UDP, udp, CF_SEND, send) \
   CF_V46(XX, CONN, CONN_07, cf_conn_implicit_bind, CF_UDP, udp, CF_SEND_TO, send_to) \
   CF_V46(XX, CONN, CONN_08, cf_conn_override_once, CF_UDP, udp, CF_SEND, send_to_connected) \
@@ -117,6 +120,8 @@
   /* ASYNC: result, callback, wait handle */                                        \
   CF_V8(XX, ASYNC, ASYNC_01, cf_async_state)                                        \
   CF_V8(XX, ASYNC, ASYNC_02, cf_async_callback_thread)                              \
+  XX(ASYNC, ASYNC_02, udp_v4_send_to_burst, cf_async_callback_burst, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(ASYNC, ASYNC_02, tcp_v6_send_burst, cf_async_callback_burst, CF_TCP, AF_INET6, CF_SEND) \
   CF_V8(XX, ASYNC, ASYNC_03, cf_async_end_in_callback)                              \
   CF_V8(XX, ASYNC, ASYNC_04, cf_async_no_callback)                                  \
   CF_VTCP(XX, ASYNC, ASYNC_05, cf_async_end_blocks)                                 \
