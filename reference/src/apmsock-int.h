@@ -139,7 +139,8 @@ struct apmsock__sock {
   apmsock__sock_t *work_next;
 };
 
-/* Completed operations whose callbacks are still to be handed to a lane. */
+/* Completed operations whose callbacks are still to be handed to a lane,
+ * per lane, newest first. */
 typedef struct apmsock__batch {
   apmsock__op_t *head[2], *tail[2];
 } apmsock__batch_t;

@@ -4,27 +4,29 @@
  * never runs on the thread that called Begin.
  *
  * A cross-thread wake-up costs about as much as a send, so producers must not
- * pay one per completion.  A lane that has just run callbacks naps (a short
- * timed wait) and producers leave it alone unless LANE_BATCH callbacks are
- * waiting; only after several empty naps does it sleep for real, and then
- * the next producer wakes it.  Under load that is one wake-up per batch. */
+ * pay one per completion, nor contend for a lock with the lane.  A batch is
+ * pushed onto the lane's stack with one atomic exchange.  A lane that has
+ * just run callbacks naps (a short timed wait) and producers leave it alone
+ * unless LANE_BATCH batches are waiting; only after several empty naps does
+ * it sleep for real, and then the next producer wakes it.  Under load that
+ * is one wake-up per many completions. */
 #include "apmsock-int.h"
 
 #include <sys/prctl.h>
 #include <time.h>
 
-#define NAP_NS 100000      /* how long a lane waits for more work when busy */
-#define NAPS_BEFORE_SLEEP 10
-#define LANE_BATCH 32
+#define NAP_NS 50000       /* how long a lane waits for more work when busy */
+#define NAPS_BEFORE_SLEEP 20
+#define LANE_BATCH 48
 
 typedef struct lane {
   pthread_t thread;
-  pthread_mutex_t mu;
+  pthread_mutex_t mu;               /* only for sleeping and waking */
   pthread_cond_t cond;
-  apmsock__op_t *head, *tail;
-  unsigned waiting;       /* callbacks queued since the lane last looked */
-  bool sleeping;          /* producers must signal */
-  bool stop;
+  apmsock__op_t *_Atomic stack;     /* newest first, linked through op->next */
+  _Atomic unsigned waiting;         /* batches pushed since the lane last looked */
+  atomic_bool sleeping;             /* producers must signal */
+  atomic_bool stop;
 } lane_t;
 
 static lane_t lanes[2];
@@ -34,50 +36,70 @@ int apmsock__lane_for_caller(void) {
   return this_lane == 0 ? 1 : 0;
 }
 
+static void wake(lane_t *l) {
+  pthread_mutex_lock(&l->mu);
+  pthread_cond_signal(&l->cond);
+  pthread_mutex_unlock(&l->mu);
+}
+
+/* Nothing to run: nap, or after enough empty naps sleep until woken.  The
+ * sleeping flag is raised before the stack is checked, and a producer reads
+ * it after pushing (both sequentially consistent), so one of them sees the
+ * other: no wake-up is lost. */
+static void idle(lane_t *l, int *naps) {
+  pthread_mutex_lock(&l->mu);
+  if (*naps < NAPS_BEFORE_SLEEP) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_nsec += NAP_NS;
+    t.tv_sec += t.tv_nsec / 1000000000;
+    t.tv_nsec %= 1000000000;
+    (*naps)++;
+    pthread_cond_timedwait(&l->cond, &l->mu, &t);
+  } else {
+    atomic_store(&l->sleeping, true);
+    if (atomic_load(&l->stack) == NULL && !atomic_load(&l->stop))
+      pthread_cond_wait(&l->cond, &l->mu);
+    atomic_store(&l->sleeping, false);
+  }
+  pthread_mutex_unlock(&l->mu);
+}
+
 static void *lane_main(void *arg) {
   lane_t *l = arg;
   this_lane = (int)(l - lanes);
   /* Naps are tens of microseconds: the default 50 us timer slack would
-   * double them. */
+   * stretch them. */
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   int naps = 0;
-  pthread_mutex_lock(&l->mu);
   for (;;) {
-    if (l->head == NULL) {
-      if (l->stop)
+    apmsock__op_t *op = atomic_exchange(&l->stack, NULL);
+    if (op == NULL) {
+      if (atomic_load(&l->stop))
         break;
-      if (naps < NAPS_BEFORE_SLEEP) {
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_nsec += NAP_NS;
-        t.tv_sec += t.tv_nsec / 1000000000;
-        t.tv_nsec %= 1000000000;
-        naps++;
-        pthread_cond_timedwait(&l->cond, &l->mu, &t);
-        continue;
-      }
-      l->sleeping = true;
-      pthread_cond_wait(&l->cond, &l->mu);
-      l->sleeping = false;
+      idle(l, &naps);
       continue;
     }
     naps = 0;
-    apmsock__op_t *op = l->head;
-    l->head = l->tail = NULL;
-    l->waiting = 0;
-    pthread_mutex_unlock(&l->mu);
+    atomic_store(&l->waiting, 0);
+    /* Oldest first. */
+    apmsock__op_t *fifo = NULL;
     while (op != NULL) {
-      /* Read everything first: the callback may release the result. */
       apmsock__op_t *next = op->next;
-      apmsock_callback_t cb = op->callback;
-      apmsock_result_t r = { op->handle };
-      cb(r);
-      apmsock__op_unref(op);
+      op->next = fifo;
+      fifo = op;
       op = next;
     }
-    pthread_mutex_lock(&l->mu);
+    while (fifo != NULL) {
+      /* Read everything first: the callback may release the result. */
+      apmsock__op_t *next = fifo->next;
+      apmsock_callback_t cb = fifo->callback;
+      apmsock_result_t r = { fifo->handle };
+      cb(r);
+      apmsock__op_unref(fifo);
+      fifo = next;
+    }
   }
-  pthread_mutex_unlock(&l->mu);
   return NULL;
 }
 
@@ -90,42 +112,40 @@ void apmsock__lanes_start(void) {
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cond, &ca);
     pthread_condattr_destroy(&ca);
-    l->head = l->tail = NULL;
-    l->waiting = 0;
-    l->sleeping = true;
-    l->stop = false;
+    atomic_store(&l->stack, NULL);
+    atomic_store(&l->waiting, 0);
+    atomic_store(&l->sleeping, false);
+    atomic_store(&l->stop, false);
     pthread_create(&l->thread, NULL, lane_main, l);
   }
 }
 
+/* Each lane runs what is already queued, then exits. */
 void apmsock__lanes_stop(void) {
   for (int i = 0; i < 2; i++) {
     lane_t *l = &lanes[i];
-    pthread_mutex_lock(&l->mu);
-    l->stop = true;
-    pthread_cond_signal(&l->cond);
-    pthread_mutex_unlock(&l->mu);
+    atomic_store(&l->stop, true);
+    wake(l);
     pthread_join(l->thread, NULL);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cond);
   }
 }
 
+/* The batch lists are newest first (apmsock__op_complete prepends), like the
+ * stack they are pushed onto. */
 void apmsock__batch_flush(apmsock__batch_t *b) {
   for (int i = 0; i < 2; i++) {
     if (b->head[i] == NULL)
       continue;
     lane_t *l = &lanes[i];
-    pthread_mutex_lock(&l->mu);
-    if (l->tail != NULL)
-      l->tail->next = b->head[i];
-    else
-      l->head = b->head[i];
-    l->tail = b->tail[i];
-    l->waiting++;
-    if (l->sleeping || l->waiting == LANE_BATCH)
-      pthread_cond_signal(&l->cond);
-    pthread_mutex_unlock(&l->mu);
+    apmsock__op_t *old = atomic_load(&l->stack);
+    do
+      b->tail[i]->next = old;
+    while (!atomic_compare_exchange_weak(&l->stack, &old, b->head[i]));
+    unsigned waiting = atomic_fetch_add(&l->waiting, 1) + 1;
+    if (atomic_load(&l->sleeping) || waiting == LANE_BATCH)
+      wake(l);
     b->head[i] = b->tail[i] = NULL;
   }
 }

@@ -142,12 +142,10 @@ void apmsock__op_complete(apmsock__op_t *op, int32_t bytes, apmsock_kind_t kind,
     pthread_cond_broadcast(&op->cond);
   pthread_mutex_unlock(&op->mu);
   if (has_cb) {
-    op->next = NULL;
-    if (b->tail[l] != NULL)
-      b->tail[l]->next = op;
-    else
-      b->head[l] = op;
-    b->tail[l] = op;
+    /* Newest first: the lane reverses what it takes (callback.c). */
+    op->next = b->head[l];
+    b->head[l] = op;
+    b->tail[l] = b->tail[l] ? b->tail[l] : op;
   }
 }
 
