@@ -50,6 +50,8 @@ def buffer_bytes(buf):
 
 
 class Case:
+    _states = 0
+
     def __init__(self, adapter, profile, clause, level):
         self.a = adapter
         self.profile = profile
@@ -219,6 +221,13 @@ class Case:
 
     def traces(self):
         return [e.get("record", {}) for e in self.a.events_of("trace", self.mark_events)]
+
+    def unique_state(self, tag):
+        """A state string no other case uses: callbacks of an earlier case on
+        the same adapter may still arrive (End can return before the callback
+        runs), so a case recognises its own by state or result name."""
+        Case._states += 1
+        return "%s-%d-%d" % (tag, id(self) & 0xffff, Case._states)
 
     def sentinel(self):
         self._sentinels += 1

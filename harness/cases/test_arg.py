@@ -38,6 +38,7 @@ class Target:
 
     def __init__(self, h, method, target):
         self.h, self.method = h, method
+        self.state = h.unique_state("arg")
         proto, ip = target.split("-")
         self.udp = proto == "udp"
         if self.udp:
@@ -62,14 +63,14 @@ class Target:
 
 def _bad_begin(h, t, row):
     return h.begin(t.method, t.s, _buffer(row), offset=row["offset"], size=row["size"],
-                   endpoint=None if row.get("null_endpoint") else t.endpoint, state="arg")
+                   endpoint=None if row.get("null_endpoint") else t.endpoint, state=t.state)
 
 
 def _no_side_effect(h, t, begin):
     """ARG-10: no result, no callback, nothing on the wire."""
     assert begin.result.get("result") is None, "a Begin that threw returned a result %r" % begin.result
     t.nothing_sent()
-    stray = [e for e in h.callbacks() if e.get("state") == "arg"]
+    stray = [e for e in h.callbacks() if e.get("state") == t.state]
     assert not stray, "a Begin that threw ran a callback: %r" % stray[0]
 
 
@@ -130,7 +131,7 @@ def test_ARG_10_no_side_effect(h, target, method):
     before = h.ok("stats") if "stats" in h.a.capabilities else None
     bad = [(None, 0, 4), (pat(8), -1, 1), (pat(8), 0, 9), (pat(8), 9, 0)]
     for buf, off, size in bad:
-        b = h.begin(method, t.s, buf, offset=off, size=size, endpoint=t.endpoint, state="arg")
+        b = h.begin(method, t.s, buf, offset=off, size=size, endpoint=t.endpoint, state=t.state)
         assert not b.ok, "Begin(offset=%d, size=%d) did not throw" % (off, size)
         assert b.result.get("result") is None, "a Begin that threw returned a result"
     _no_side_effect(h, t, b)

@@ -126,9 +126,21 @@ def test_ERR_04_disposed(h, proto, ip, method):
     else:
         s, _ = setups.tcp_pair(h, ip)
     h.ok("close", socket=s)
-    out = h.outcome(method, s, text("closed"), endpoint=r.endpoint)
+    state = h.unique_state("closed")
+    b = h.begin(method, s, text("closed"), endpoint=r.endpoint, state=state)
+    out = {"error": b.error, "at": "begin" if not b.ok else None, "bytes": None}
+    if b.ok:
+        e = h.end(method, s, b.result["result"])
+        out["at"], out["error"] = ("end", e.error) if not e.ok else (None, None)
     expect_error(out, "System.ObjectDisposedException", where="begin", what="Begin on a closed socket")
-    assert not h.callbacks(), "a Begin on a closed socket ran a callback"
+    # a marker operation's callback shows the callbacks so far have arrived
+    m = setups.udp_sender(h, ip)
+    mr = h.begin("send_to", m, text("marker"), endpoint=r.endpoint)
+    assert mr.ok and h.wait_callback(mr.result["result"]), "the marker operation did not complete"
+    h.end("send_to", m, mr.result["result"])
+    data, _ = r.recv(what="the marker datagram")
+    assert data == b"marker", "the receiver got %r before the marker: the closed socket sent it" % data
+    assert not [c for c in h.callbacks() if c.get("state") == state], "a Begin on a closed socket ran a callback"
     got = r.pending()
     assert not got, "a closed socket sent %r" % got
 
