@@ -120,4 +120,7 @@ def test_CANCEL_04_close_with_pending(h, ip, method):
         after = h.ok("stats")
         started = after["operations_started"] - before["operations_started"]
         completed = after["operations_completed"] - before["operations_completed"]
-        assert started == completed == 3, "operations started %d, completed %d (expected 3 and 3)" % (started, completed)
+        # counters are process-wide: an earlier case's operation may still
+        # finish meanwhile, so completions are at least this case's three
+        assert started == 3 and completed >= 3, \
+            "operations started %d, completed %d (expected 3 and at least 3)" % (started, completed)
