@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REPS 9
-#define UDP_OPS 20000
+#define REPS 15
+#define UDP_OPS 15000
 #define TCP_CHUNK (64 * 1024)
 #define TCP_OPS 1500
 #define WINDOW 1024          /* datagrams in flight at most */
