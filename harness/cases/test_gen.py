@@ -108,15 +108,25 @@ def test_CTX_01_cached_context(h, method):
     s = setups.udp_sender(h, connect_to=rcv.endpoint if method == "send" else None)
 
     def one(payload):
-        # Begin, End, release: a steady state the implementation can reach
-        # without holding on to finished results
+        # Begin, callback, End, release: at most one operation in flight
         r = h.begin(method, s, text(payload), endpoint=rcv.endpoint)
         assert r.ok, "Begin threw %s" % r.error
+        assert h.wait_callback(r.result["result"]), "the callback did not run"
         e = h.end(method, s, r.result["result"])
         assert e.ok, "End threw %s" % e.error
         h.ok("release", result=r.result["result"])
 
-    for _ in range(5):  # warm up: the first use builds the context
+    # warm up: the first use builds the context; a burst of 8 operations in
+    # flight lets the implementation's pools reach more than the one-at-a-time
+    # working size measured below (so a late callback cannot force growth)
+    for _ in range(3):
+        one("warm")
+    burst = [h.begin(method, s, text("burst"), endpoint=rcv.endpoint) for _ in range(8)]
+    for b in burst:
+        assert b.ok and h.wait_callback(b.result["result"]), "a burst operation did not complete"
+        h.end(method, s, b.result["result"])
+        h.ok("release", result=b.result["result"])
+    for _ in range(2):
         one("warm")
     before = h.ok("stats")
     n = 20
@@ -129,7 +139,7 @@ def test_CTX_01_cached_context(h, method):
         d["context_cache_hits"], n)
     assert d["context_cache_misses"] == 0, "%d cache misses in steady state" % d["context_cache_misses"]
     assert d["heap_allocations"] == 0, "%d heap allocations for %d steady-state sends" % (d["heap_allocations"], n)
-    for _ in range(n + 5):
+    for _ in range(n + 13):
         rcv.recv()
 
 
