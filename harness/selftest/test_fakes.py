@@ -142,3 +142,23 @@ def test_case_time_limit_is_error_timeout(tmp_path):
     run = json.loads(results.read_text())
     c = run["cases"][0]
     assert (c["verdict"], c["mode"]) == ("ERROR", "timeout"), (c, p.stdout[-2000:])
+
+
+def test_no_namespace_is_skip(tmp_path):
+    """Where no private network namespace can be made (here: an `unshare`
+    that fails as it does without privileges), FLAGS-01 is SKIP with the
+    reason, not FAIL or ERROR."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "unshare").write_text("#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n")
+    (fake_bin / "unshare").chmod(0o755)
+    env = dict(os.environ, FAKE_ADAPTER_MODE="notconn", PATH="%s:%s" % (fake_bin, os.environ["PATH"]))
+    results = tmp_path / "run.json"
+    p = subprocess.run([sys.executable, CONFORM, "--impl", "reference", "--adapter", FAKE, "-n", "0", "-q",
+                        "--results", str(results), "--junitxml", str(tmp_path / "j.xml"), "-k", "FLAGS_01"],
+                       env=env, capture_output=True, text=True, timeout=120)
+    run = json.loads(results.read_text())
+    assert run["cases"], p.stdout + p.stderr
+    for c in run["cases"]:
+        assert c["verdict"] == "SKIP", c
+        assert "network namespace" in c["message"] and "Operation not permitted" in c["message"], c
