@@ -66,25 +66,19 @@ typedef struct apmsock__link {
   struct apmsock__link *prev, *next;
 } apmsock__link_t;
 
+/* Fields are ordered by who touches them: the first ones travel between the
+ * thread that calls Begin and the lane that runs the callback (End, release),
+ * so they share as few cache lines as possible; the send's own data follows. */
 typedef struct apmsock__op {
   apmsock__slot_t slot;
   pthread_mutex_t mu;
-  pthread_cond_t cond;
   uint64_t handle;
   uint64_t sock_handle;
-  apmsock__sock_t *_Atomic sock;   /* valid while pending */
-  int method;
-  const uint8_t *buf;
-  int32_t size;
-  int32_t done;
-  int msg_flags;
-  bool has_dest;
-  bool trace_complete;              /* completion emits the COMPLETE record (a send
-                                       that Begin queued; Begin traces the rest) */
-  socklen_t dest_len;
-  struct sockaddr_storage dest;
   apmsock_callback_t callback;
   void *state;
+  struct apmsock__op *next;         /* socket queue, then callback batch */
+  _Atomic int refs;                 /* the caller's, and a pending callback's */
+  int method;
   int lane;
   /* outcome, under mu */
   bool completed;
@@ -94,11 +88,21 @@ typedef struct apmsock__op {
   apmsock_kind_t kind;
   int socket_error;
   int native_errno;
+  int32_t done;
   uint64_t accepted;
-  _Atomic int refs;                 /* the caller's, and a pending callback's */
-  struct apmsock__op *next;         /* socket queue, then callback batch */
+  /* the send itself, under the socket's mu while pending */
+  apmsock__sock_t *_Atomic sock;   /* valid while pending */
+  const uint8_t *buf;
+  int32_t size;
+  int msg_flags;
+  bool has_dest;
+  bool trace_complete;              /* completion emits the COMPLETE record (a send
+                                       that Begin queued; Begin traces the rest) */
+  socklen_t dest_len;
   apmsock__thread_t *_Atomic thr;   /* CANCEL-01 bookkeeping */
   apmsock__link_t thr_link;
+  pthread_cond_t cond;              /* End and wait, only when they must block */
+  struct sockaddr_storage dest;
 } apmsock__op_t;
 
 /* A FIFO of operations, linked through op->next. */
