@@ -5,7 +5,8 @@
  * whose chunks never move and are freed only by apmsock_cleanup(), so a stale
  * handle can always be compared against its slot's generation without a
  * use-after-free.  Locks, outermost first:
- *   socket mu  ->  thread-record mu  ->  op mu  ->  lane mu / loop work mu
+ *   socket mu  ->  thread-record mu  ->  op mu  ->  trace mu, loop work mu
+ * (a lane's mu only pairs with its condition variable).
  */
 #ifndef APMSOCK_INT_H
 #define APMSOCK_INT_H
@@ -156,6 +157,7 @@ extern apmsock__table_t apmsock__results;
 void apmsock__ensure_started(void);
 uint64_t apmsock__epoch(void);
 void apmsock__loop_kick(apmsock__sock_t *s);  /* s->mu held */
+void apmsock__sock_update(apmsock__sock_t *s);  /* loop thread, s->mu held */
 
 /* ---- callback lanes (callback.c) --------------------------------------- */
 int apmsock__lane_for_caller(void);
@@ -169,7 +171,6 @@ apmsock__sock_t *apmsock__sock_lock(apmsock_socket_t s, apmsock_kind_t *kind,
                                     apmsock_error_t *err);
 apmsock__sock_t *apmsock__sock_new(int fd, int family, int type);
 void apmsock__sock_release_slot(apmsock__sock_t *s);   /* closes the fd */
-void apmsock__sock_update(apmsock__sock_t *s);         /* loop thread, s->mu held */
 void apmsock__sock_close_all(void);
 void apmsock__sock_unqueue(apmsock__sock_t *s, apmsock__op_t *op);
 int apmsock__map_endpoint(const apmsock__sock_t *s, const struct sockaddr *addr,
@@ -192,7 +193,7 @@ void apmsock__op_cache_flush(void);
 apmsock_kind_t apmsock__end(apmsock_socket_t s, apmsock_result_t r, int method,
                             int32_t *bytes, uint64_t *accepted, apmsock_error_t *err);
 
-/* ---- I/O progress (io.c), s->mu held ------------------------------------ */
+/* ---- I/O progress (io.c; connect and accept in conn.c), s->mu held ------ */
 void apmsock__io_sends(apmsock__sock_t *s, apmsock__batch_t *b);
 void apmsock__io_connect(apmsock__sock_t *s, apmsock__batch_t *b);
 void apmsock__io_accepts(apmsock__sock_t *s, apmsock__batch_t *b);
