@@ -98,7 +98,12 @@ class Case:
             ex = a.exchange[self.mark_exchange:]
             if not full and len(ex) > 40:
                 ex = ex[:40] + [{"dir": "<", "line": "... %d more lines" % (len(ex) - 40)}]
-            ev["exchange"] = [{"dir": e["dir"], "line": e["line"]} for e in ex]
+            t0 = ex[0].get("t", 0.0) if ex else 0.0
+            ev["exchange"] = [{"dir": e["dir"], "line": e["line"], "t": round(e.get("t", t0) - t0, 4)}
+                              if "t" in e else {"dir": e["dir"], "line": e["line"]} for e in ex]
+            if a.failure is not None and a.failure.mode in ("crash", "timeout", "garbage", "protocol") \
+                    and str(a.failure) != "adapter stopped":
+                ev["exchange"].append({"dir": "!", "line": "adapter broke (%s): %s" % (a.failure.mode, a.failure)})
             err = a.stderr_text(self.mark_stderr)
             if err:
                 ev["stderr"] = err[-8000:]
@@ -191,14 +196,19 @@ class Case:
                "result": None}
         if not b.ok:
             out["at"], out["error"] = "begin", b.error
+            self.note("%s threw %s%s" % (BEGIN[method], (b.error or {}).get("type"),
+                                         ":" + str(b.error.get("socket_error")) if (b.error or {}).get("socket_error") else ""))
             return out
         out["result"] = b.result["result"]
         e = self.end(method, s, out["result"], timeout=timeout)
         out["end"] = e
         if e.ok:
             out["bytes"] = e.result.get("bytes")
+            self.note("%s returned %s" % (END[method], out["bytes"]))
         else:
             out["at"], out["error"] = "end", e.error
+            self.note("%s threw %s%s" % (END[method], (e.error or {}).get("type"),
+                                         ":" + str(e.error.get("socket_error")) if (e.error or {}).get("socket_error") else ""))
         return out
 
     # ---------------------------------------------------------- events

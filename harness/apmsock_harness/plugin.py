@@ -175,9 +175,9 @@ def fresh(request):
         try:
             a.start(timeout=30.0)
         except AdapterFailure:
+            a.stop(1.0)  # joins the stderr reader: the reason is in what it read
             err = a.stderr_text()
             if netns and ("unshare" in err or "Operation not permitted" in err or "RTNETLINK" in err):
-                a.stop(1.0)
                 pytest.skip("SKIP: cannot make a private network namespace: %s" % err.strip()[:300])
             raise
         case.mark_exchange = len(a.exchange)
