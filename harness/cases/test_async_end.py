@@ -89,6 +89,31 @@ def test_ASYNC_02_pending_operation(h):
     h.end("send", s, res)
 
 
+@pytest.mark.clause("ASYNC-02")
+@pytest.mark.needs("threads")
+@pytest.mark.parametrize("method", METHODS)
+def test_ASYNC_02_begun_on_another_thread(h, method):
+    """The separate thread is separate from whichever thread called Begin."""
+    s, ep, recv = _pair(h, "udp-v4", method)
+    t, ident = h.thread()
+    r = h.begin(method, s, text("from t"), endpoint=ep, thread=t)
+    assert r.ok, "Begin on thread %s threw %s" % (t, r.error)
+    cb = h.wait_callback(r.result["result"])
+    assert cb, "the callback did not run within 5 s"
+    begin_thread = r.result.get("thread")
+    assert begin_thread == ident, "Begin reported thread %r, thread_start said %r" % (begin_thread, ident)
+    sync = r.result.get("completed_synchronously")
+    h.info(begin_thread=begin_thread, callback_thread=cb[0].get("thread"), completed_synchronously=sync)
+
+    def judge(p):
+        if p == "portable" and sync:
+            return
+        assert cb[0].get("thread") != begin_thread, "the callback ran on the thread that called Begin (%s)" % begin_thread
+    h.check(judge)
+    h.end(method, s, r.result["result"])
+    h.thread_exit(t)
+
+
 @pytest.mark.clause("ASYNC-03")
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kind", KINDS)
