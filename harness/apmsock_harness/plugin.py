@@ -33,6 +33,7 @@ def pytest_addoption(parser):
     g.addoption("--case", action="append", default=[], metavar="CASE_ID",
                 help="run only this case (exact case id, e.g. 'CONN-07[no_bind-udp-v4]'); repeatable")
     g.addoption("--results-json", default=None, help="write the run's results file here")
+    g.addoption("--list-cases", action="store_true", help="print every case id with its clause and level, run nothing")
     g.addoption("--request-timeout", type=float, default=5.0,
                 help="seconds an adapter has to answer one request")
 
@@ -94,6 +95,23 @@ def pytest_collection_modifyitems(session, config, items):
             raise pytest.UsageError("no such case: %s" % ", ".join(sorted(missing)))
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_collection_finish(session):
+    config = session.config
+    if not config.getoption("list_cases") or hasattr(config, "workerinput"):
+        return
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    for item in session.items:
+        info = getattr(item, "_apmsock", None)
+        if info is not None:
+            tr.write_line("%-55s %-8s %-6s %s" % (info["case_id"], info["clause"], info["level"], item.nodeid))
+
+
+def pytest_runtestloop(session):
+    if session.config.getoption("list_cases"):
+        return True  # listed, nothing to run
+    return None
 
 
 # ---------------------------------------------------------------- adapters
