@@ -132,10 +132,11 @@ def test_case_time_limit_is_error_timeout(tmp_path):
         "def test_CONN_01_slow(h):\n"
         "    threading.Event().wait(20)\n")
     results = tmp_path / "r.json"
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
     env = dict(os.environ, FAKE_ADAPTER_MODE="notconn", PYTHONPATH=HARNESS)
     t0 = time.monotonic()
     p = subprocess.run([sys.executable, "-m", "pytest", "-p", "apmsock_harness.plugin", "-q",
-                        "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-c", os.devnull,
+                        "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-c", str(tmp_path / "pytest.ini"),
                         "--adapter", FAKE, "--results-json", str(results), str(tmp_path / "test_slow.py")],
                        env=env, capture_output=True, text=True, timeout=60, cwd=str(tmp_path))
     assert time.monotonic() - t0 < 15
