@@ -9,7 +9,6 @@ the pending and all later requests raise AdapterFailure with the mode
 (crash, timeout, garbage, protocol) and the caller restarts it.
 """
 import json
-import os
 import signal
 import subprocess
 import threading

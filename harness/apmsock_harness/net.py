@@ -310,6 +310,3 @@ def same_netns(pid):
         return os.readlink("/proc/%d/ns/net" % pid) == os.readlink("/proc/self/ns/net")
     except OSError:
         return True
-
-
-

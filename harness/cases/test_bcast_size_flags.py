@@ -1,7 +1,5 @@
 """BCAST-01/02 (loopback broadcast 127.255.255.255), SIZE-01..04 (oversize,
 largest and empty datagrams, with sentinels), FLAGS-01/02."""
-
-
 import pytest
 
 from apmsock_harness import net, setups
@@ -144,4 +142,3 @@ def test_FLAGS_02_out_of_band(h, method):
                 break
     h.info(outcome={"at": out["at"], "error": out["error"], "bytes": out["bytes"]},
            urgent=urgent.hex() if urgent else None, inline=normal.hex() if normal else None)
-
