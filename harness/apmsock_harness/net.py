@@ -5,7 +5,6 @@ always 0 and read back.  Every receive is bounded in time and fails with a
 message saying what did not arrive.
 """
 import ctypes
-
 import os
 import select
 import socket
