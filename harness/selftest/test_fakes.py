@@ -100,6 +100,20 @@ def test_runner_matches_with_a_correct_fake(tmp_path):
     assert {c["verdict"] for c in run["cases"]} == {"PASS"}
 
 
+@pytest.mark.parametrize("mode", ("notconn", "crash:begin_send", "nocaps"))
+def test_results_file_follows_the_agreed_schema(tmp_path, mode):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = os.path.join(HARNESS, "report", "results.schema.json")
+    if not os.path.exists(schema_path):
+        pytest.skip("no results schema yet (harness/report/)")
+    with open(schema_path) as f:
+        schema = json.load(f)
+    _, run = _conform(tmp_path, mode)
+    doc = {"schema_version": "1", "suite_version": run["suite_version"], "contract_version": "1.0",
+           "generated": run["started"], "runs": [run]}
+    jsonschema.validate(doc, schema)
+
+
 def test_runner_unsupported(tmp_path):
     p, run = _conform(tmp_path, "nocaps")
     assert {c["verdict"] for c in run["cases"]} == {"UNSUPPORTED"}
