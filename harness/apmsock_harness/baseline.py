@@ -9,17 +9,62 @@
         suite: harness                # optional; entries for suite c are ignored here
         reason: "Mono throws MessageSize from BeginSendTo"
 
+Also read, so that every tool that reads baselines accepts the same files: a
+bare list of entries, the list under `cases`, `baseline` or `entries` instead
+of `expected`, `case` for `case_id`, and a mapping case_id -> entry:
+
+    "CONN-07[no_bind-v4]": {verdict: FAIL, mode: assertion, reason: "..."}
+
 The gate passes when results equal the baseline: a non-PASS verdict not
 listed, a listed case with another verdict or mode (regression), and a listed
-case that passes (unexpected pass) all fail it.
+case that passes (unexpected pass) all fail it.  harness/conform and the
+report step (harness/report, the C suite's run) both gate with compare().
 """
 import yaml
 
 from .verdict import VERDICTS, MODES
 
+# Exit codes of SPEC section 4, for every tool that gates a run.
+EXIT_MATCH, EXIT_REGRESSION, EXIT_UNEXPECTED_PASS, EXIT_HARNESS, EXIT_USAGE = 0, 1, 2, 3, 4
+EXIT = {"match": EXIT_MATCH, "regression": EXIT_REGRESSION, "unexpected_pass": EXIT_UNEXPECTED_PASS}
+
+_LIST_KEYS = ("expected", "cases", "baseline", "entries")
+# Top-level keys of the mapping shape that describe the file, not a case.
+_META_KEYS = ("implementation", "impl", "profile", "suite", "version")
+
 
 class BaselineError(Exception):
     pass
+
+
+def _entries(doc, path):
+    """The entries of any accepted shape, as a list (not yet checked)."""
+    if doc is None:
+        return []
+    if isinstance(doc, list):
+        return doc
+    if not isinstance(doc, dict):
+        raise BaselineError("%s: expected a mapping with 'expected'" % path)
+    for key in _LIST_KEYS:
+        if key in doc:
+            entries = doc[key] or []
+            break
+    else:
+        entries = {k: v for k, v in doc.items() if k not in _META_KEYS}
+    if isinstance(entries, dict):
+        for k, v in entries.items():
+            if v is not None and not isinstance(v, dict):
+                raise BaselineError("%s: %s: expected a mapping {verdict, mode?, reason}, got %r"
+                                    % (path, k, v))
+        entries = [dict(v or {}, case_id=k) for k, v in entries.items()]
+    if not isinstance(entries, list):
+        raise BaselineError("%s: 'expected' must be a list" % path)
+    out = []
+    for e in entries:
+        if isinstance(e, dict) and "case" in e and "case_id" not in e:
+            e = {("case_id" if k == "case" else k): v for k, v in e.items()}
+        out.append(e)
+    return out
 
 
 def load(path):
@@ -28,21 +73,21 @@ def load(path):
             doc = yaml.safe_load(f)
     except FileNotFoundError:
         raise BaselineError("%s: no such baseline" % path)
+    except OSError as e:
+        raise BaselineError("%s: cannot read: %s" % (path, e.strerror))
     except yaml.YAMLError as e:
-        raise BaselineError("%s: not valid YAML: %s" % (path, e))
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, dict):
-        raise BaselineError("%s: expected a mapping with 'expected'" % path)
-    entries = doc.get("expected") or []
-    if not isinstance(entries, list):
-        raise BaselineError("%s: 'expected' must be a list" % path)
+        raise BaselineError("%s: not YAML: %s" % (path, e))
+    entries = _entries(doc, path)
     for i, e in enumerate(entries):
         where = "%s: entry %d" % (path, i + 1)
         if not isinstance(e, dict):
             raise BaselineError("%s: must be a mapping" % where)
-        if bool(e.get("case_id")) == bool(e.get("clause")):
-            raise BaselineError("%s: give exactly one of case_id or clause" % where)
+        if not e.get("case_id") and not e.get("clause"):
+            raise BaselineError("%s: names no case_id or clause (give exactly one of case_id or clause)"
+                                % where)
+        if e.get("case_id") and e.get("clause"):
+            raise BaselineError("%s: names both case_id and clause (give exactly one of case_id or clause)"
+                                % where)
         if e.get("verdict") not in VERDICTS or e.get("verdict") == "PASS":
             raise BaselineError("%s (%s): verdict must be one of %s"
                                 % (where, e.get("case_id") or e.get("clause"),
@@ -98,5 +143,3 @@ def compare(cases, entries, profile, suite="harness"):
     status = "regression" if regression else ("unexpected_pass" if unexpected else "match")
     return status, diffs
 
-
-EXIT = {"match": 0, "regression": 1, "unexpected_pass": 2}

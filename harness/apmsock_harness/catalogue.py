@@ -37,6 +37,10 @@ class Clause:
     def expect(self, profile):
         return self.expectation.get(profile) or self.expectation["documented"]
 
+    def as_dict(self):
+        """The record as a plain mapping, for code that renders it (harness/report)."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
 
 def _where(i, rec):
     rid = rec.get("id") if isinstance(rec, dict) else None
@@ -46,6 +50,12 @@ def _where(i, rec):
 def load(path, seeds_dir=None):
     """Returns {id: Clause} in file order.  With seeds_dir, every quoted
     sentence must occur verbatim in its seed file."""
+    return load_document(path, seeds_dir)[1]
+
+
+def load_document(path, seeds_dir=None):
+    """Like load, and also returns the 'seeds' mapping (seed file name ->
+    description): (seeds, {id: Clause})."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = yaml.safe_load(f)
@@ -119,7 +129,7 @@ def load(path, seeds_dir=None):
                 raise CatalogueError("%s: also-text is not verbatim in %s: %r"
                                      % (where, a["seed"], a["text"][:80]))
         out[rec["id"]] = Clause(rec)
-    return out
+    return seeds, out
 
 
 def default_path(root):

@@ -161,6 +161,43 @@ def test_baseline_files_load(tmp_path):
         baseline.load(str(p))
 
 
+@pytest.mark.parametrize("text", [
+    "expected:\n  - {case_id: 'A-01[x]', verdict: FAIL, reason: r}\n",
+    "implementation: m\ncases:\n  - {case: 'A-01[x]', verdict: FAIL, reason: r}\n",
+    "- {case_id: 'A-01[x]', verdict: FAIL, reason: r}\n",
+    "implementation: m\n'A-01[x]': {verdict: FAIL, reason: r}\n",
+    "expected:\n  'A-01[x]': {verdict: FAIL, reason: r}\n",
+])
+def test_baseline_every_shape_reads_alike(tmp_path, text):
+    # The report reads baselines through this loader too: one set of accepted files.
+    p = tmp_path / "b.yaml"
+    p.write_text(text)
+    entries = baseline.load(str(p))
+    assert [(e["case_id"], e["verdict"], e["reason"]) for e in entries] == [("A-01[x]", "FAIL", "r")]
+    assert baseline.compare([_case("A-01[x]", "FAIL", "assertion")], entries, "documented")[0] == "match"
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("expected:\n  - {case_id: 'A-01[x]', clause: A-01, verdict: FAIL, reason: r}\n", "entry 1: names both"),
+    ("expected:\n  - {verdict: FAIL, reason: r}\n", "entry 1: names no case_id or clause"),
+    ("'A-01[x]': FAIL\n", "A-01\\[x\\]: expected a mapping"),
+    ("expected: 3\n", "'expected' must be a list"),
+    ("expected: [\n", "not YAML"),
+])
+def test_baseline_malformed_says_where(tmp_path, text, msg):
+    p = tmp_path / "b.yaml"
+    p.write_text(text)
+    with pytest.raises(baseline.BaselineError, match=msg):
+        baseline.load(str(p))
+
+
+def test_baseline_unreadable(tmp_path):
+    with pytest.raises(baseline.BaselineError, match="no such baseline"):
+        baseline.load(str(tmp_path / "absent.yaml"))
+    with pytest.raises(baseline.BaselineError, match="cannot read"):
+        baseline.load(str(tmp_path))
+
+
 # ---------------------------------------------------------------- catalogue
 def test_catalogue_loads_and_quotes_verbatim():
     seeds = os.environ.get("APMSOCK_SEEDS", "/work/shared/seeds")
@@ -169,6 +206,15 @@ def test_catalogue_loads_and_quotes_verbatim():
     assert cat["ARG-09"].level == cat["ASYNC-07"].level == cat["FLAGS-02"].level == "INFO"
     assert cat["ERR-05"].level == "SHOULD"
     assert cat["CANCEL-03"].sentence == cat["CANCEL-04"].sentence == "(derived)"
+
+
+def test_catalogue_document_has_the_seeds_and_plain_records():
+    seeds, cat = catalogue.load_document(catalogue.default_path(ROOT))
+    assert sorted(seeds) == ["BeginSend.txt", "BeginSendTo.txt"]
+    rec = cat["CONN-07"].as_dict()
+    assert rec["id"] == "CONN-07" and rec["family"] == "CONN" and rec["level"] == cat["CONN-07"].level
+    assert set(rec) == set(catalogue.Clause.__slots__)
+    assert list(catalogue.load(catalogue.default_path(ROOT))) == list(cat)
 
 
 BAD = {
