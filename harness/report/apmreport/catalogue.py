@@ -1,15 +1,17 @@
-"""The clause catalogue (fixtures/clauses.yaml) and the baselines (fixtures/baselines/<impl>.yaml)."""
+"""The clause catalogue (fixtures/clauses.yaml) and the baselines (fixtures/baselines/<impl>.yaml),
+read by the harness's code (harness/apmsock_harness: catalogue.py, baseline.py), so that both
+suites accept the same files; a malformed one is a ReportError (exit 3) that names the place."""
 
 import os
 import re
 
-import yaml
+from apmsock_harness import baseline as harness_baseline
+from apmsock_harness import catalogue as harness_catalogue
 
 from . import ReportError
 
-FAMILIES = ("ARG", "ERR", "CONN", "BCAST", "SIZE", "FLAGS", "ASYNC", "END", "CANCEL",
-            "TRACE", "CTX", "SEC", "EX")
-LEVELS = ("MUST", "SHOULD", "INFO")
+FAMILIES = harness_catalogue.FAMILIES
+LEVELS = harness_catalogue.LEVELS
 CLAUSE_RE = re.compile(r"^(%s)-[0-9]{2}$" % "|".join(FAMILIES))
 
 
@@ -17,53 +19,27 @@ def family_of(clause_id):
     return clause_id.rsplit("-", 1)[0]
 
 
-def _load_yaml(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
-    except OSError as e:
-        raise ReportError("%s: cannot read: %s" % (path, e.strerror))
-    except yaml.YAMLError as e:
-        raise ReportError("%s: not YAML: %s" % (path, e))
+def _bare(cid, level, **extra):
+    """The record of a clause known only from the runs: no sentence, no seed."""
+    return dict({"id": cid, "family": family_of(cid), "title": "", "sentence": "", "seed": [],
+                 "expectation": {}, "level": level or "MUST"}, **extra)
 
 
 class Catalogue:
-    """clauses: id -> record, in catalogue order; families: family -> [ids]."""
+    """clauses: id -> record (a mapping), in catalogue order; seeds: seed file -> description."""
 
     def __init__(self, records, seeds=None, source="catalogue"):
         self.source = source
         self.seeds = seeds or {}
-        self.clauses = {}
-        for i, rec in enumerate(records):
-            if not isinstance(rec, dict) or "id" not in rec:
-                raise ReportError("%s: clause #%d has no id" % (source, i + 1))
-            cid = rec["id"]
-            if not CLAUSE_RE.match(str(cid)):
-                raise ReportError("%s: clause id %r is not of the form FAMILY-NN" % (source, cid))
-            if cid in self.clauses:
-                raise ReportError("%s: clause %s appears twice" % (source, cid))
-            level = rec.get("level")
-            if level not in LEVELS:
-                raise ReportError("%s: clause %s: level %r is not one of %s"
-                                  % (source, cid, level, ", ".join(LEVELS)))
-            rec = dict(rec)
-            rec.setdefault("family", family_of(cid))
-            rec.setdefault("title", "")
-            rec.setdefault("sentence", "")
-            rec.setdefault("seed", [])
-            if isinstance(rec["seed"], str):
-                rec["seed"] = [rec["seed"]]
-            rec.setdefault("expectation", {})
-            if isinstance(rec["expectation"], str):
-                rec["expectation"] = {"documented": rec["expectation"]}
-            self.clauses[cid] = rec
+        self.clauses = {rec["id"]: rec for rec in records}
 
     @classmethod
     def load(cls, path):
-        doc = _load_yaml(path)
-        if not isinstance(doc, dict) or not isinstance(doc.get("clauses"), list):
-            raise ReportError("%s: expected a mapping with a 'clauses' list" % path)
-        return cls(doc["clauses"], doc.get("seeds"), path)
+        try:
+            seeds, clauses = harness_catalogue.load_document(path)
+        except harness_catalogue.CatalogueError as e:
+            raise ReportError(str(e))
+        return cls([c.as_dict() for c in clauses.values()], seeds, path)
 
     @classmethod
     def from_runs(cls, runs):
@@ -73,9 +49,9 @@ class Catalogue:
             for c in r["cases"]:
                 if c["clause"] not in seen:
                     seen.add(c["clause"])
-                    recs.append({"id": c["clause"], "level": c.get("level") or "MUST"})
+                    recs.append(_bare(c["clause"], c.get("level")))
         order = {f: i for i, f in enumerate(FAMILIES)}
-        recs.sort(key=lambda x: (order[family_of(x["id"])], x["id"]))
+        recs.sort(key=lambda x: (order[x["family"]], x["id"]))
         return cls(recs, source="(from the runs)")
 
     def add_uncatalogued(self, runs):
@@ -85,9 +61,7 @@ class Catalogue:
             for c in r["cases"]:
                 cid = c["clause"]
                 if cid not in self.clauses:
-                    self.clauses[cid] = {"id": cid, "family": family_of(cid), "title": "",
-                                         "sentence": "", "seed": [], "expectation": {},
-                                         "level": c.get("level") or "MUST", "uncatalogued": True}
+                    self.clauses[cid] = _bare(cid, c.get("level"), uncatalogued=True)
                     missing.append(cid)
         return missing
 
@@ -101,13 +75,8 @@ class Catalogue:
 
 
 class Baseline:
-    """Expected non-PASS verdicts of one implementation, with their reasons.
-
-    Accepted shapes (the harness helper owns the files):
-      expected: [{case_id | clause, verdict, mode?, signal?, suite?, profile?, reason}]
-    or a mapping case_id -> {verdict, mode?, reason}. An entry with only `clause` covers every
-    case of that clause; entries without suite/profile apply to every suite/profile.
-    """
+    """Expected non-PASS verdicts of one implementation, with their reasons: the entries of
+    harness_baseline.load (its docstring has the format). No file is an empty baseline."""
 
     def __init__(self, entries, path=None):
         self.path = path
@@ -117,40 +86,11 @@ class Baseline:
     def load(cls, path):
         if not os.path.exists(path):
             return cls([], None)
-        doc = _load_yaml(path)
-        if doc is None:
-            return cls([], path)
-        entries = None
-        if isinstance(doc, dict):
-            for key in ("expected", "cases", "baseline", "entries"):
-                if key in doc:
-                    entries = doc[key] or []
-                    break
-            if entries is None:
-                rest = {k: v for k, v in doc.items()
-                        if k not in ("implementation", "impl", "profile", "suite", "version")}
-                entries = [dict(v or {}, case_id=k) for k, v in rest.items() if isinstance(v, dict)]
-        elif isinstance(doc, list):
-            entries = doc
-        if isinstance(entries, dict):
-            entries = [dict(v or {}, case_id=k) for k, v in entries.items()]
-        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise ReportError("%s: expected a list of {case_id or clause, verdict, reason}" % path)
-        for e in entries:
-            if not (e.get("case_id") or e.get("clause") or e.get("case")):
-                raise ReportError("%s: entry %r names no case_id or clause" % (path, e))
-        return cls(entries, path)
+        try:
+            return cls(harness_baseline.load(path), path)
+        except harness_baseline.BaselineError as e:
+            raise ReportError(str(e))
 
     def lookup(self, suite, profile, case):
         """The entry that covers this case, or None (= expected PASS)."""
-        best = None
-        for e in self.entries:
-            if e.get("suite") not in (None, suite) or e.get("profile") not in (None, profile):
-                continue
-            cid = e.get("case_id") or e.get("case")
-            if cid is not None:
-                if cid == case["case_id"]:
-                    return e
-            elif e.get("clause") == case["clause"]:
-                best = best or e
-        return best
+        return harness_baseline.expected_for(self.entries, case["case_id"], case["clause"], profile, suite)

@@ -1,17 +1,18 @@
 """The gate: a run against its baseline, and the exit codes of SPEC section 4.
 
-Same rules as the harness runner's (harness/apmsock_harness/baseline.py), so that both
-suites gate alike: any non-PASS verdict the baseline does not list (an ERROR included: the
-implementation crashed or hung under a test) is a regression, as is a changed verdict or
-mode; a PASS where the baseline expects otherwise is an unexpected pass. Exit 3 is kept for
-a harness that could not produce results at all.
+The rules are the harness runner's own code (harness/apmsock_harness/baseline.py: compare),
+so that both suites gate alike: any non-PASS verdict the baseline does not list (an ERROR
+included: the implementation crashed or hung under a test) is a regression, as is a changed
+verdict or mode; a PASS where the baseline expects otherwise is an unexpected pass. Exit 3 is
+kept for a harness that could not produce results at all.
 """
 
-EXIT_MATCH, EXIT_REGRESSION, EXIT_UNEXPECTED_PASS, EXIT_HARNESS, EXIT_USAGE = 0, 1, 2, 3, 4
+from apmsock_harness import baseline as harness_baseline
+from apmsock_harness.baseline import (EXIT_HARNESS, EXIT_MATCH, EXIT_REGRESSION,
+                                      EXIT_UNEXPECTED_PASS, EXIT_USAGE)
+
 # Worst first: the combined exit code of several steps is the first one present here.
 _PRECEDENCE = (EXIT_USAGE, EXIT_HARNESS, EXIT_REGRESSION, EXIT_UNEXPECTED_PASS, EXIT_MATCH)
-STATUS_EXIT = {"match": EXIT_MATCH, "regression": EXIT_REGRESSION,
-               "unexpected_pass": EXIT_UNEXPECTED_PASS, "error": EXIT_HARNESS}
 
 
 def combine(codes):
@@ -26,32 +27,8 @@ def combine(codes):
     return EXIT_MATCH
 
 
-def _shape(verdict, mode=None):
-    return verdict + ("/" + mode if mode else "")
-
-
 def evaluate(run, baseline):
-    """Fill run["gate"] from the baseline; return the exit code."""
-    diffs = []
-    regression = unexpected = False
-    for c in run["cases"]:
-        e = baseline.lookup(run["suite"], run["profile"], c)
-        actual = _shape(c["verdict"], c.get("mode"))
-        if e is None:
-            if c["verdict"] != "PASS":
-                regression = True
-                diffs.append({"case_id": c["case_id"], "expected": "PASS", "actual": actual,
-                              "reason": "new non-PASS verdict: " + (c.get("message") or "")[:200]})
-            continue
-        want = _shape(e.get("verdict", "FAIL"), e.get("mode"))
-        if c["verdict"] == "PASS":
-            unexpected = True
-            diffs.append({"case_id": c["case_id"], "expected": want, "actual": "PASS",
-                          "reason": "unexpected pass (baseline: %s)" % e.get("reason")})
-        elif c["verdict"] != e.get("verdict", "FAIL") or ("mode" in e and c.get("mode") != e["mode"]):
-            regression = True
-            diffs.append({"case_id": c["case_id"], "expected": want, "actual": actual,
-                          "reason": "changed verdict or mode (baseline: %s)" % e.get("reason")})
-    status = "regression" if regression else ("unexpected_pass" if unexpected else "match")
+    """Fill run["gate"] from the baseline (a catalogue.Baseline); return the exit code."""
+    status, diffs = harness_baseline.compare(run["cases"], baseline.entries, run["profile"], run["suite"])
     run["gate"] = {"baseline": baseline.path, "status": status, "differences": diffs}
-    return STATUS_EXIT[status]
+    return harness_baseline.EXIT[status]

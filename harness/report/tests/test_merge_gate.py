@@ -94,3 +94,42 @@ def test_baseline_suite_and_profile_scoping():
     assert b.lookup("harness", "portable", case) is not None
     assert b.lookup("harness", "documented", case) is None
     assert b.lookup("c", "portable", case) is None
+
+
+def test_no_catalogue_file_lists_the_runs_clauses_in_family_order(reports):
+    runs = runfiles.load_runs(str(reports / "runs"))
+    cat = Catalogue.from_runs(runs)
+    cited = {c["clause"] for r in runs for c in r["cases"]}
+    assert set(cat.clauses) == cited
+    fams = [f for f, _ in cat.families()]
+    assert fams == [f for f in ("ARG", "ERR", "CONN", "BCAST", "SIZE", "FLAGS", "ASYNC", "END", "CANCEL",
+                                "TRACE", "CTX", "SEC", "EX") if f in fams]
+    assert all(rec["sentence"] == "" and rec["level"] in ("MUST", "SHOULD", "INFO")
+               for rec in cat.clauses.values())
+    rc, out, err = cli("build", "--reports", reports, "--catalogue", reports / "absent.yaml",
+                       "--baselines", os.path.join(DATA, "baselines"))
+    assert rc == 0 and "absent.yaml not found" in err
+    assert "SIZE-01" in (reports / "clauses.html").read_text()
+
+
+def test_a_malformed_catalogue_is_exit_3_and_names_the_record(reports, tmp_path):
+    bad = tmp_path / "clauses.yaml"
+    text = open(os.path.join(DATA, "clauses.yaml"), encoding="utf-8").read()
+    bad.write_text(text.replace("level: MUST", "level: MAY", 1))
+    with pytest.raises(ReportError, match=r"record 1 \(ARG-01\): level 'MAY'"):
+        Catalogue.load(str(bad))
+    rc, out, err = cli("build", "--reports", reports, "--catalogue", bad)
+    assert rc == 3 and "record 1 (ARG-01): level 'MAY'" in err
+    assert not (reports / "results.json").exists()  # nothing half-written
+
+
+def test_a_baseline_the_harness_rejects_is_exit_3_for_the_report_too(reports, tmp_path):
+    (tmp_path / "baselines").mkdir()
+    (tmp_path / "baselines" / "mono.yaml").write_text(
+        "expected:\n  - {clause: TRACE-01, verdict: UNSUPPORTED}\n")
+    rc, out, err = cli("build", "--reports", reports, "--catalogue", os.path.join(DATA, "clauses.yaml"),
+                       "--baselines", tmp_path / "baselines")
+    assert rc == 3 and "mono.yaml: entry 1 (TRACE-01): every expected verdict needs a reason" in err
+    rc, out, err = cli("convert-check", os.path.join(DATA, "check-sample.xml"), "--impl", "mono",
+                       "--baseline", tmp_path / "baselines" / "mono.yaml", "--out", tmp_path / "c.json")
+    assert rc == 3 and "needs a reason" in err and not (tmp_path / "c.json").exists()
