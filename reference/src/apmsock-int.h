@@ -80,17 +80,17 @@ typedef struct apmsock__op {
   struct apmsock__op *next;         /* socket queue, then callback batch */
   _Atomic int refs;                 /* the caller's, and a pending callback's */
   int method;
-  int lane;
-  /* outcome, under mu */
-  bool completed;
-  bool completed_sync;
-  bool ended;
+  /* outcome, under mu (End of a send reads nothing below it) */
   int waiters;
   apmsock_kind_t kind;
   int socket_error;
   int native_errno;
   int32_t done;
-  uint64_t accepted;
+  int8_t lane;
+  bool completed;
+  bool completed_sync;
+  bool ended;
+  uint64_t accepted;                /* BeginAccept's socket */
   /* the send itself, under the socket's mu while pending */
   apmsock__sock_t *_Atomic sock;   /* valid while pending */
   const uint8_t *buf;

@@ -117,8 +117,8 @@ void apmsock__op_unref(apmsock__op_t *op) {
 }
 
 /* Every operation passes here exactly once.  Called with the socket's mu
- * held (or, for an operation completed inside Begin, before anyone else can
- * see it); the callback is only queued in the batch, which the caller
+ * held (or, for an operation completed inside Begin, completed_sync, before
+ * anyone else can see it); the callback is only queued in the batch, which the caller
  * flushes after dropping its locks. */
 void apmsock__op_complete(apmsock__op_t *op, int32_t bytes, apmsock_kind_t kind,
                           int socket_error, int errnum, apmsock__batch_t *b) {
@@ -132,15 +132,20 @@ void apmsock__op_complete(apmsock__op_t *op, int32_t bytes, apmsock_kind_t kind,
    * as completed is set: read what is needed first. */
   bool has_cb = op->callback != NULL;
   int l = op->lane;
-  pthread_mutex_lock(&op->mu);
+  /* Inside Begin the handle is not out yet: nobody can lock or wait. */
+  bool in_begin = op->completed_sync;
+  if (!in_begin)
+    pthread_mutex_lock(&op->mu);
   op->done = bytes;
   op->kind = kind;
   op->socket_error = socket_error;
   op->native_errno = errnum;
   op->completed = true;
-  if (op->waiters > 0)
-    pthread_cond_broadcast(&op->cond);
-  pthread_mutex_unlock(&op->mu);
+  if (!in_begin) {
+    if (op->waiters > 0)
+      pthread_cond_broadcast(&op->cond);
+    pthread_mutex_unlock(&op->mu);
+  }
   if (has_cb) {
     /* Newest first: the lane reverses what it takes (callback.c). */
     op->next = b->head[l];

@@ -47,12 +47,11 @@ apmsock_kind_t apmsock__end(apmsock_socket_t h, apmsock_result_t r, int method,
   kind = op->kind;
   int se = op->socket_error, errnum = op->native_errno;
   int32_t done = op->done;
-  uint64_t acc = op->accepted;
+  if (accepted != NULL)
+    *accepted = op->accepted;
   pthread_mutex_unlock(&op->mu);
   if (bytes != NULL)
     *bytes = kind == APMSOCK_OK ? done : 0;
-  if (accepted != NULL)
-    *accepted = acc;
   return kind == APMSOCK_OK ? apmsock__ok(err) : apmsock__fail_outcome(err, kind, se, errnum);
 }
 
