@@ -102,13 +102,13 @@ def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path
     doc = runfiles.merge(runs, cat, contract_version=contract_version(header), generated=generated,
                          suite_version=None if any(r.get("suite_version") for r in runs) else rev,
                          suite_revision=rev)
-    runfiles.write_json(os.path.join(reports, "results.json"), doc)
-    baselines = {}
+    baselines = {}  # read before anything is written: a broken baseline leaves no half report
     for r in doc["runs"]:
         impl = r["implementation"]["id"]
         if impl not in baselines:
             baselines[impl] = (Baseline.load(os.path.join(baselines_dir, impl + ".yaml"))
                                if baselines_dir else Baseline([], None))
+    runfiles.write_json(os.path.join(reports, "results.json"), doc)
     jpaths = []
     for r in doc["runs"]:
         path, what = junit.ensure(r, os.path.join(reports, "junit"))

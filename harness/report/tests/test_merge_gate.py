@@ -130,6 +130,7 @@ def test_a_baseline_the_harness_rejects_is_exit_3_for_the_report_too(reports, tm
     rc, out, err = cli("build", "--reports", reports, "--catalogue", os.path.join(DATA, "clauses.yaml"),
                        "--baselines", tmp_path / "baselines")
     assert rc == 3 and "mono.yaml: entry 1 (TRACE-01): every expected verdict needs a reason" in err
+    assert not (reports / "results.json").exists()  # nothing half-written
     rc, out, err = cli("convert-check", os.path.join(DATA, "check-sample.xml"), "--impl", "mono",
                        "--baseline", tmp_path / "baselines" / "mono.yaml", "--out", tmp_path / "c.json")
     assert rc == 3 and "needs a reason" in err and not (tmp_path / "c.json").exists()
