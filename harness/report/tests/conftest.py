@@ -34,3 +34,11 @@ def reports(tmp_path):
 def build(reports, *extra):
     return cli("build", "--reports", reports, "--catalogue", os.path.join(DATA, "clauses.yaml"),
                "--baselines", os.path.join(DATA, "baselines"), *extra)
+
+
+@pytest.fixture
+def built(reports):
+    """reports/ built from the synthetic runs (the build must succeed)."""
+    rc, out, err = build(reports)
+    assert rc == 0, err
+    return reports

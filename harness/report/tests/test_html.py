@@ -2,20 +2,11 @@
 import json
 import re
 
-import pytest
-
 from apmreport import linkcheck
 from apmreport.verdicts import COLOUR
 from conftest import build, cli
 
 N_CLAUSES = 11  # tests/data/clauses.yaml
-
-
-@pytest.fixture
-def built(reports):
-    rc, out, err = build(reports)
-    assert rc == 0, err
-    return reports
 
 
 def cells(reports):

@@ -3,17 +3,8 @@ import glob
 import os
 import xml.etree.ElementTree as ET
 
-import pytest
-
 from apmreport import junit
 from conftest import build, cli
-
-
-@pytest.fixture
-def built(reports):
-    rc, out, err = build(reports)
-    assert rc == 0, err
-    return reports
 
 
 def test_one_junit_per_run_and_all_valid(built):
