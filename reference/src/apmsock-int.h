@@ -169,6 +169,9 @@ void apmsock__batch_flush(apmsock__batch_t *b);
 /* Returns the socket locked, or NULL with err filled. */
 apmsock__sock_t *apmsock__sock_lock(apmsock_socket_t s, apmsock_kind_t *kind,
                                     apmsock_error_t *err);
+apmsock__sock_t *apmsock__sock_lock_ep(apmsock_socket_t s, const struct sockaddr *addr,
+                                       const char *param, apmsock_kind_t *kind,
+                                       apmsock_error_t *err);
 apmsock__sock_t *apmsock__sock_new(int fd, int family, int type);
 void apmsock__sock_release_slot(apmsock__sock_t *s);   /* closes the fd */
 void apmsock__sock_close_all(void);
@@ -177,6 +180,7 @@ int apmsock__map_endpoint(const apmsock__sock_t *s, const struct sockaddr *addr,
                           struct sockaddr_storage *out, socklen_t *len);
 
 /* ---- operations (op.c, result.c) --------------------------------------- */
+void apmsock__sync_init(pthread_mutex_t *mu, pthread_cond_t *cond);  /* monotonic waits */
 apmsock__op_t *apmsock__op_new(apmsock__sock_t *s, int method, apmsock_callback_t cb,
                                void *state);
 void apmsock__op_discard(apmsock__op_t *op);
@@ -188,6 +192,7 @@ void apmsock__opq_init(apmsock__opq_t *q);
 void apmsock__opq_push(apmsock__opq_t *q, apmsock__op_t *op);
 apmsock__op_t *apmsock__opq_pop(apmsock__opq_t *q);
 void apmsock__opq_remove(apmsock__opq_t *q, apmsock__op_t *op);
+void apmsock__queue_op(apmsock__sock_t *s, apmsock__opq_t *q, apmsock__op_t *op);  /* s->mu held */
 void apmsock__op_abort_all(apmsock__sock_t *s, apmsock__batch_t *b);
 void apmsock__op_cache_flush(void);
 apmsock_kind_t apmsock__end(apmsock_socket_t s, apmsock_result_t r, int method,
@@ -197,7 +202,6 @@ apmsock_kind_t apmsock__end(apmsock_socket_t s, apmsock_result_t r, int method,
 void apmsock__io_sends(apmsock__sock_t *s, apmsock__batch_t *b);
 void apmsock__io_connect(apmsock__sock_t *s, apmsock__batch_t *b);
 void apmsock__io_accepts(apmsock__sock_t *s, apmsock__batch_t *b);
-void apmsock__queue_send(apmsock__sock_t *s, apmsock__op_t *op);
 int apmsock__try_send(apmsock__sock_t *s, apmsock__op_t *op);
 
 /* ---- CANCEL-01 (thread.c) ---------------------------------------------- */

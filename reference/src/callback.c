@@ -106,12 +106,7 @@ static void *lane_main(void *arg) {
 void apmsock__lanes_start(void) {
   for (int i = 0; i < 2; i++) {
     lane_t *l = &lanes[i];
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&l->mu, NULL);
-    pthread_cond_init(&l->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    apmsock__sync_init(&l->mu, &l->cond);
     atomic_store(&l->stack, NULL);
     atomic_store(&l->waiting, 0);
     atomic_store(&l->sleeping, false);

@@ -27,26 +27,14 @@ static int connect_now(apmsock__sock_t *s, const struct sockaddr *addr) {
   return e;
 }
 
-apmsock_kind_t apmsock_begin_connect(apmsock_socket_t h, const struct sockaddr *addr,
-                                     apmsock_callback_t callback, void *state,
-                                     apmsock_result_t *result_out, apmsock_error_t *err) {
-  *result_out = APMSOCK_NULL_RESULT;
-  apmsock_kind_t kind;
-  apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
-  if (s == NULL)
-    return kind;
-  if (addr == NULL) {
-    pthread_mutex_unlock(&s->mu);
-    return apmsock__fail(err, APMSOCK_ARGUMENT_NULL, "remoteEP");
-  }
+/* The end of BeginConnect and BeginAccept, s locked: the operation waits in
+ * `pending` for the loop thread, or (pending NULL) has finished with e. */
+static apmsock_kind_t started(apmsock__sock_t *s, apmsock__op_t *op, apmsock__opq_t *pending,
+                              int e, apmsock_result_t *result_out, apmsock_error_t *err) {
   apmsock__batch_t b = {0};
-  apmsock__op_t *op = apmsock__op_new(s, APMSOCK__CONNECT, callback, state);
   apmsock__count_started();
-  int e = connect_now(s, addr);
-  if (e == EINPROGRESS) {
-    apmsock__opq_push(&s->cq, op);
-    apmsock__thread_track(op);
-    apmsock__loop_kick(s);
+  if (pending != NULL) {
+    apmsock__queue_op(s, pending, op);
   } else {
     op->completed_sync = true;
     apmsock__op_finish(op, 0, e, &b);
@@ -55,6 +43,19 @@ apmsock_kind_t apmsock_begin_connect(apmsock_socket_t h, const struct sockaddr *
   pthread_mutex_unlock(&s->mu);
   apmsock__batch_flush(&b);
   return apmsock__ok(err);
+}
+
+apmsock_kind_t apmsock_begin_connect(apmsock_socket_t h, const struct sockaddr *addr,
+                                     apmsock_callback_t callback, void *state,
+                                     apmsock_result_t *result_out, apmsock_error_t *err) {
+  *result_out = APMSOCK_NULL_RESULT;
+  apmsock_kind_t kind;
+  apmsock__sock_t *s = apmsock__sock_lock_ep(h, addr, "remoteEP", &kind, err);
+  if (s == NULL)
+    return kind;
+  apmsock__op_t *op = apmsock__op_new(s, APMSOCK__CONNECT, callback, state);
+  int e = connect_now(s, addr);
+  return started(s, op, e == EINPROGRESS ? &s->cq : NULL, e, result_out, err);
 }
 
 apmsock_kind_t apmsock_end_connect(apmsock_socket_t h, apmsock_result_t r,
@@ -125,22 +126,9 @@ apmsock_kind_t apmsock_begin_accept(apmsock_socket_t h, apmsock_callback_t callb
     pthread_mutex_unlock(&s->mu);
     return apmsock__fail(err, APMSOCK_INVALID_OPERATION, NULL);
   }
-  apmsock__batch_t b = {0};
   apmsock__op_t *op = apmsock__op_new(s, APMSOCK__ACCEPT, callback, state);
-  apmsock__count_started();
   int e = s->aq.head != NULL ? EAGAIN : accept_now(s, &op->accepted);
-  if (e == EAGAIN) {
-    apmsock__opq_push(&s->aq, op);
-    apmsock__thread_track(op);
-    apmsock__loop_kick(s);
-  } else {
-    op->completed_sync = true;
-    apmsock__op_finish(op, 0, e, &b);
-  }
-  result_out->handle = op->handle;
-  pthread_mutex_unlock(&s->mu);
-  apmsock__batch_flush(&b);
-  return apmsock__ok(err);
+  return started(s, op, e == EAGAIN ? &s->aq : NULL, e, result_out, err);
 }
 
 apmsock_kind_t apmsock_end_accept(apmsock_socket_t h, apmsock_result_t r,

@@ -20,14 +20,6 @@ int apmsock__try_send(apmsock__sock_t *s, apmsock__op_t *op) {
   }
 }
 
-void apmsock__queue_send(apmsock__sock_t *s, apmsock__op_t *op) {
-  bool was_empty = s->sq.head == NULL;
-  apmsock__opq_push(&s->sq, op);
-  apmsock__thread_track(op);
-  if (was_empty)
-    apmsock__loop_kick(s);
-}
-
 /* The loop thread saw the fd writable: send in queue order until it fills. */
 void apmsock__io_sends(apmsock__sock_t *s, apmsock__batch_t *b) {
   int e;

@@ -5,14 +5,20 @@
 
 #include <string.h>
 
-static void init_op(void *elem) {
-  apmsock__op_t *op = elem;
+/* Timed waits (result_wait, a lane's nap) measure CLOCK_MONOTONIC, which
+ * setting the date cannot move. */
+void apmsock__sync_init(pthread_mutex_t *mu, pthread_cond_t *cond) {
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_mutex_init(&op->mu, NULL);
-  pthread_cond_init(&op->cond, &ca);
+  pthread_mutex_init(mu, NULL);
+  pthread_cond_init(cond, &ca);
   pthread_condattr_destroy(&ca);
+}
+
+static void init_op(void *elem) {
+  apmsock__op_t *op = elem;
+  apmsock__sync_init(&op->mu, &op->cond);
 }
 
 static void fini_op(void *elem) {
@@ -171,6 +177,17 @@ void apmsock__opq_push(apmsock__opq_t *q, apmsock__op_t *op) {
   op->next = NULL;
   *q->tailp = op;
   q->tailp = &op->next;
+}
+
+/* An operation that must wait for its fd: queued on s (locked) behind the
+ * others, tracked for CANCEL-01.  The loop thread already polls for a queue
+ * that was not empty. */
+void apmsock__queue_op(apmsock__sock_t *s, apmsock__opq_t *q, apmsock__op_t *op) {
+  bool was_empty = q->head == NULL;
+  apmsock__opq_push(q, op);
+  apmsock__thread_track(op);
+  if (was_empty)
+    apmsock__loop_kick(s);
 }
 
 apmsock__op_t *apmsock__opq_pop(apmsock__opq_t *q) {

@@ -87,7 +87,7 @@ static apmsock_kind_t send_op(apmsock__sock_t *s, apmsock__op_t *op, apmsock__ba
   if (e == EAGAIN && s->blocking) {
     op->trace_complete = true;
     apmsock__trace(s->handle, op->method, APMSOCK_TRACE_BEGIN, op->size, APMSOCK_OK, 0);
-    apmsock__queue_send(s, op);
+    apmsock__queue_op(s, &s->sq, op);
     return APMSOCK_OK;
   }
   /* Non-blocking: a stream send that got some bytes out reports them. */

@@ -48,6 +48,20 @@ apmsock__sock_t *apmsock__sock_lock(apmsock_socket_t h, apmsock_kind_t *kind,
   return NULL;
 }
 
+/* As apmsock__sock_lock, then the endpoint argument `param` must not be
+ * NULL (ArgumentNullException).  The disposed check comes first. */
+apmsock__sock_t *apmsock__sock_lock_ep(apmsock_socket_t h, const struct sockaddr *addr,
+                                       const char *param, apmsock_kind_t *kind,
+                                       apmsock_error_t *err) {
+  apmsock__sock_t *s = apmsock__sock_lock(h, kind, err);
+  if (s != NULL && addr == NULL) {
+    pthread_mutex_unlock(&s->mu);
+    *kind = apmsock__fail(err, APMSOCK_ARGUMENT_NULL, param);
+    return NULL;
+  }
+  return s;
+}
+
 apmsock__sock_t *apmsock__sock_new(int fd, int family, int type) {
   apmsock__sock_t *s = apmsock__table_alloc(&apmsock__sockets);
   /* Called with a listener's mutex held (accept).  Nobody can wait on a
@@ -129,13 +143,9 @@ apmsock_kind_t apmsock_socket_open(int family, int type, apmsock_socket_t *out,
 apmsock_kind_t apmsock_bind(apmsock_socket_t h, const struct sockaddr *addr,
                             apmsock_error_t *err) {
   apmsock_kind_t kind;
-  apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
+  apmsock__sock_t *s = apmsock__sock_lock_ep(h, addr, "localEP", &kind, err);
   if (s == NULL)
     return kind;
-  if (addr == NULL) {
-    pthread_mutex_unlock(&s->mu);
-    return apmsock__fail(err, APMSOCK_ARGUMENT_NULL, "localEP");
-  }
   /* A family mismatch is left to the kernel, as .NET leaves it to the OS. */
   struct sockaddr_storage ss;
   socklen_t len;
@@ -181,64 +191,62 @@ static const struct sockopt_row *sockopt_row(int option) {
   return NULL;
 }
 
-/* Blocking is the .NET flag, not a socket option; DualMode exists only on
- * IPv6 sockets (NotSupportedException elsewhere, as in .NET). */
-static apmsock_kind_t option_common(apmsock__sock_t *s, apmsock_option_t option,
-                                    const struct sockopt_row **row, apmsock_error_t *err) {
-  *row = sockopt_row(option);
-  if (option == APMSOCK_OPT_DUAL_MODE && s->family != AF_INET6)
-    return apmsock__fail(err, APMSOCK_NOT_SUPPORTED, NULL);
-  if (*row == NULL && option != APMSOCK_OPT_BLOCKING)
-    return apmsock__fail(err, APMSOCK_ARGUMENT_OUT_OF_RANGE, "optionName");
-  return APMSOCK_OK;
-}
-
-apmsock_kind_t apmsock_set_option(apmsock_socket_t h, apmsock_option_t option,
-                                  int32_t value, apmsock_error_t *err) {
-  apmsock_kind_t kind;
-  apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
-  if (s == NULL)
-    return kind;
-  const struct sockopt_row *row;
-  kind = option_common(s, option, &row, err);
-  int e = 0;
-  if (kind == APMSOCK_OK && row == NULL) {
+/* Blocking (row NULL) is the .NET flag, not a socket option.  Each returns
+ * 0 or the errno of the failed call. */
+static int set_opt(apmsock__sock_t *s, const struct sockopt_row *row, int32_t value) {
+  if (row == NULL) {
     s->blocking = value != 0;
-  } else if (kind == APMSOCK_OK) {
-    int v = row->inverted ? !value : value;
-    if (setsockopt(s->fd, row->level, row->name, &v, sizeof v) != 0)
-      e = errno;
-    else if (option == APMSOCK_OPT_DUAL_MODE)
-      s->dual_mode = value != 0;
+    return 0;
   }
-  pthread_mutex_unlock(&s->mu);
-  if (e != 0)
-    return apmsock__fail_errno(err, e);
-  return kind == APMSOCK_OK ? apmsock__ok(err) : kind;
+  int v = row->inverted ? !value : value;
+  if (setsockopt(s->fd, row->level, row->name, &v, sizeof v) != 0)
+    return errno;
+  if (row->option == APMSOCK_OPT_DUAL_MODE)
+    s->dual_mode = value != 0;
+  return 0;
 }
 
-apmsock_kind_t apmsock_get_option(apmsock_socket_t h, apmsock_option_t option,
-                                  int32_t *value, apmsock_error_t *err) {
-  apmsock_kind_t kind;
+static int get_opt(apmsock__sock_t *s, const struct sockopt_row *row, int32_t *value) {
+  if (row == NULL) {
+    *value = s->blocking;
+    return 0;
+  }
+  int v = 0;
+  socklen_t len = sizeof v;
+  int e = getsockopt(s->fd, row->level, row->name, &v, &len) == 0 ? 0 : errno;
+  *value = row->inverted ? !v : v;
+  return e;
+}
+
+/* Validate, then delegate: set when `in` is given, else get into *out.
+ * DualMode exists only on IPv6 sockets (NotSupportedException elsewhere, as
+ * in .NET). */
+static apmsock_kind_t access_option(apmsock_socket_t h, apmsock_option_t option,
+                                    const int32_t *in, int32_t *out, apmsock_error_t *err) {
+  apmsock_kind_t kind = APMSOCK_OK;
   apmsock__sock_t *s = apmsock__sock_lock(h, &kind, err);
   if (s == NULL)
     return kind;
-  const struct sockopt_row *row;
-  kind = option_common(s, option, &row, err);
+  const struct sockopt_row *row = sockopt_row(option);
   int e = 0;
-  if (kind == APMSOCK_OK && row == NULL) {
-    *value = s->blocking;
-  } else if (kind == APMSOCK_OK) {
-    int v = 0;
-    socklen_t len = sizeof v;
-    if (getsockopt(s->fd, row->level, row->name, &v, &len) != 0)
-      e = errno;
-    *value = row->inverted ? !v : v;
-  }
+  if (option == APMSOCK_OPT_DUAL_MODE && s->family != AF_INET6)
+    kind = apmsock__fail(err, APMSOCK_NOT_SUPPORTED, NULL);
+  else if (row == NULL && option != APMSOCK_OPT_BLOCKING)
+    kind = apmsock__fail(err, APMSOCK_ARGUMENT_OUT_OF_RANGE, "optionName");
+  else
+    e = in != NULL ? set_opt(s, row, *in) : get_opt(s, row, out);
   pthread_mutex_unlock(&s->mu);
-  if (e != 0)
-    return apmsock__fail_errno(err, e);
-  return kind == APMSOCK_OK ? apmsock__ok(err) : kind;
+  return kind != APMSOCK_OK ? kind : apmsock__errno_outcome(err, e);
+}
+
+apmsock_kind_t apmsock_set_option(apmsock_socket_t h, apmsock_option_t opt, int32_t value,
+                                  apmsock_error_t *err) {
+  return access_option(h, opt, &value, NULL, err);
+}
+
+apmsock_kind_t apmsock_get_option(apmsock_socket_t h, apmsock_option_t opt, int32_t *value,
+                                  apmsock_error_t *err) {
+  return access_option(h, opt, NULL, value, err);
 }
 
 /* The source address the route to s->peer would use: what a receiver sees
