@@ -6,7 +6,7 @@
  * handle can always be compared against its slot's generation without a
  * use-after-free.  Locks, outermost first:
  *   socket mu  ->  thread-record mu  ->  op mu  ->  trace mu, loop work mu
- * (a lane's mu only pairs with its condition variable).
+ * (lanes take no lock: callback.c).
  */
 #ifndef APMSOCK_INT_H
 #define APMSOCK_INT_H
@@ -180,7 +180,6 @@ int apmsock__map_endpoint(const apmsock__sock_t *s, const struct sockaddr *addr,
                           struct sockaddr_storage *out, socklen_t *len);
 
 /* ---- operations (op.c, result.c) --------------------------------------- */
-void apmsock__sync_init(pthread_mutex_t *mu, pthread_cond_t *cond);  /* monotonic waits */
 apmsock__op_t *apmsock__op_new(apmsock__sock_t *s, int method, apmsock_callback_t cb,
                                void *state);
 void apmsock__op_discard(apmsock__op_t *op);

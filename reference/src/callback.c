@@ -12,8 +12,11 @@
  * is one wake-up per many completions. */
 #include "apmsock-int.h"
 
+#include <linux/futex.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NAP_NS 50000       /* how long a lane waits for more work when busy */
 #define NAPS_BEFORE_SLEEP 20
@@ -21,11 +24,10 @@
 
 typedef struct lane {
   pthread_t thread;
-  pthread_mutex_t mu;               /* only for sleeping and waking */
-  pthread_cond_t cond;
   apmsock__op_t *_Atomic stack;     /* newest first, linked through op->next */
   _Atomic unsigned waiting;         /* batches pushed since the lane last looked */
-  atomic_bool sleeping;             /* producers must signal */
+  _Atomic uint32_t bell;            /* the futex word: every wake-up rings it */
+  atomic_bool sleeping;             /* producers must ring */
   atomic_bool stop;
 } lane_t;
 
@@ -36,33 +38,36 @@ int apmsock__lane_for_caller(void) {
   return this_lane == 0 ? 1 : 0;
 }
 
+/* A futex rather than a mutex and a condition variable: glibc takes the
+ * mutex back after a timed-out wait marked contended, so every nap cost a
+ * second system call (a FUTEX_WAKE nobody waited for) on top of the wait. */
+static void futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *rel) {
+  syscall(SYS_futex, word, op, val, rel, NULL, 0);
+}
+
 static void wake(lane_t *l) {
-  pthread_mutex_lock(&l->mu);
-  pthread_cond_signal(&l->cond);
-  pthread_mutex_unlock(&l->mu);
+  atomic_fetch_add(&l->bell, 1);
+  futex(&l->bell, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 /* Nothing to run: nap, or after enough empty naps sleep until woken.  The
- * sleeping flag is raised before the stack is checked, and a producer reads
- * it after pushing (both sequentially consistent), so one of them sees the
- * other: no wake-up is lost. */
+ * bell is read first, so a ring after that makes the wait return at once.
+ * The sleeping flag is raised before the stack is checked, and a producer
+ * reads it after pushing (both sequentially consistent), so one of them sees
+ * the other: no wake-up is lost. */
 static void idle(lane_t *l, int *naps) {
-  pthread_mutex_lock(&l->mu);
+  uint32_t rung = atomic_load(&l->bell);
   if (*naps < NAPS_BEFORE_SLEEP) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_nsec += NAP_NS;
-    t.tv_sec += t.tv_nsec / 1000000000;
-    t.tv_nsec %= 1000000000;
+    /* A relative timeout: FUTEX_WAIT measures it on CLOCK_MONOTONIC. */
+    static const struct timespec nap = { 0, NAP_NS };
     (*naps)++;
-    pthread_cond_timedwait(&l->cond, &l->mu, &t);
+    futex(&l->bell, FUTEX_WAIT_PRIVATE, rung, &nap);
   } else {
     atomic_store(&l->sleeping, true);
     if (atomic_load(&l->stack) == NULL && !atomic_load(&l->stop))  // GCOVR_EXCL_BR_LINE: a producer or stop racing the check
-      pthread_cond_wait(&l->cond, &l->mu);
+      futex(&l->bell, FUTEX_WAIT_PRIVATE, rung, NULL);
     atomic_store(&l->sleeping, false);
   }
-  pthread_mutex_unlock(&l->mu);
 }
 
 static void *lane_main(void *arg) {
@@ -106,7 +111,6 @@ static void *lane_main(void *arg) {
 void apmsock__lanes_start(void) {
   for (int i = 0; i < 2; i++) {
     lane_t *l = &lanes[i];
-    apmsock__sync_init(&l->mu, &l->cond);
     atomic_store(&l->stack, NULL);
     atomic_store(&l->waiting, 0);
     atomic_store(&l->sleeping, false);
@@ -122,8 +126,6 @@ void apmsock__lanes_stop(void) {
     atomic_store(&l->stop, true);
     wake(l);
     pthread_join(l->thread, NULL);
-    pthread_mutex_destroy(&l->mu);
-    pthread_cond_destroy(&l->cond);
   }
 }
 

@@ -5,20 +5,15 @@
 
 #include <string.h>
 
-/* Timed waits (result_wait, a lane's nap) measure CLOCK_MONOTONIC, which
- * setting the date cannot move. */
-void apmsock__sync_init(pthread_mutex_t *mu, pthread_cond_t *cond) {
+static void init_op(void *elem) {
+  apmsock__op_t *op = elem;
+  /* apmsock_result_wait's timeout must not move when the date is set. */
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_mutex_init(mu, NULL);
-  pthread_cond_init(cond, &ca);
+  pthread_mutex_init(&op->mu, NULL);
+  pthread_cond_init(&op->cond, &ca);
   pthread_condattr_destroy(&ca);
-}
-
-static void init_op(void *elem) {
-  apmsock__op_t *op = elem;
-  apmsock__sync_init(&op->mu, &op->cond);
 }
 
 static void fini_op(void *elem) {
