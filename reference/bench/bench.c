@@ -253,31 +253,25 @@ static void note_delivery(run_t r) {
     delivered_min = d;
 }
 
-static void measure_udp(result_t *res, int size, enum mode mode) {
-  double raw[REPS], ref[REPS];
-  for (int i = 0; i < REPS; i++) {
-    run_t a = udp_run_raw(size);
-    run_t b = udp_run_ref(size, mode);
-    note_delivery(a);
-    note_delivery(b);
-    raw[i] = a.seconds;
-    ref[i] = b.seconds;
-  }
-  double pair[REPS];
-  for (int i = 0; i < REPS; i++)
-    pair[i] = raw[i] / ref[i];
-  res->ratio = median(pair, REPS);
-  double mr = median(raw, REPS), mf = median(ref, REPS);
-  res->raw_rate = UDP_OPS / mr;
-  res->ref_rate = UDP_OPS / mf;
-  res->unit = "ops/s";
+/* One case: UDP datagrams of `size` in `mode`, or TCP bulk. */
+typedef struct {
+  bool tcp;
+  int size;
+  enum mode mode;
+} case_t;
+
+static run_t run_case(const case_t *c, bool raw) {
+  if (c->tcp)
+    return raw ? tcp_run_raw() : tcp_run_ref();
+  return raw ? udp_run_raw(c->size) : udp_run_ref(c->size, c->mode);
 }
 
-static void measure_tcp(result_t *res) {
+/* Raw and reference runs alternate; the ratio is the median of the pairs. */
+static void measure(result_t *res, case_t c) {
   double raw[REPS], ref[REPS];
   for (int i = 0; i < REPS; i++) {
-    run_t a = tcp_run_raw();
-    run_t b = tcp_run_ref();
+    run_t a = run_case(&c, true);
+    run_t b = run_case(&c, false);
     note_delivery(a);
     note_delivery(b);
     raw[i] = a.seconds;
@@ -288,10 +282,10 @@ static void measure_tcp(result_t *res) {
     pair[i] = raw[i] / ref[i];
   res->ratio = median(pair, REPS);
   double mr = median(raw, REPS), mf = median(ref, REPS);
-  double mib = (double)TCP_OPS * TCP_CHUNK / (1 << 20);
-  res->raw_rate = mib / mr;
-  res->ref_rate = mib / mf;
-  res->unit = "MiB/s";
+  double work = c.tcp ? (double)TCP_OPS * TCP_CHUNK / (1 << 20) : UDP_OPS;
+  res->raw_rate = work / mr;
+  res->ref_rate = work / mf;
+  res->unit = c.tcp ? "MiB/s" : "ops/s";
 }
 
 /* Steady state: after a warm-up, a run of operations allocates nothing. */
@@ -347,11 +341,11 @@ int main(int argc, char **argv) {
     { .key = "udp1400_nocb_serial_vs_raw", .label = "UDP 1400 B, begin+end serial, no callback", .target = 0.90 },
     { .key = "tcp64k_vs_raw", .label = "TCP 64 KiB bulk, begin+end serial", .target = 0.90 },
   };
-  measure_udp(&res[0], 64, NOCB);
-  measure_udp(&res[1], 64, CB_SERIAL);
-  measure_udp(&res[2], 64, CB_INFLIGHT);
-  measure_udp(&res[3], 1400, NOCB);
-  measure_tcp(&res[4]);
+  measure(&res[0], (case_t){ .size = 64, .mode = NOCB });
+  measure(&res[1], (case_t){ .size = 64, .mode = CB_SERIAL });
+  measure(&res[2], (case_t){ .size = 64, .mode = CB_INFLIGHT });
+  measure(&res[3], (case_t){ .size = 1400, .mode = NOCB });
+  measure(&res[4], (case_t){ .tcp = true });
   double allocs = allocs_per_op();
 
   printf("%-44s %12s %12s %8s %8s\n", "case", "raw", "reference", "ratio", "target");
