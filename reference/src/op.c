@@ -119,8 +119,8 @@ void apmsock__op_unref(apmsock__op_t *op) {
 
 /* Every operation passes here exactly once.  Called with the socket's mu
  * held (or, for an operation completed inside Begin, completed_sync, before
- * anyone else can see it); the callback is only queued in the batch, which the caller
- * flushes after dropping its locks. */
+ * anyone else can see it); the callback is only queued in the batch, which
+ * the caller flushes after dropping its locks. */
 void apmsock__op_complete(apmsock__op_t *op, int32_t bytes, apmsock_kind_t kind,
                           int socket_error, int errnum, apmsock__batch_t *b) {
   apmsock__thread_untrack(op);
