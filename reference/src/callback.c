@@ -144,7 +144,7 @@ void apmsock__batch_flush(apmsock__batch_t *b) {
     apmsock__op_t *old = atomic_load(&l->stack);
     do
       b->tail[i]->next = old;
-    while (!atomic_compare_exchange_weak(&l->stack, &old, b->head[i]));
+    while (!atomic_compare_exchange_weak(&l->stack, &old, b->head[i]));  // GCOVR_EXCL_BR_LINE: a retry needs a race
     unsigned waiting = atomic_fetch_add(&l->waiting, 1) + 1;
     if (atomic_load(&l->sleeping) || waiting == LANE_BATCH)  // GCOVR_EXCL_BR_LINE: whether 48 batches pile up between two naps is timing
       wake(l);
