@@ -14,6 +14,7 @@ import time
 import pytest
 
 from . import catalogue, net, registry
+from .files import write_file
 from .adapter import Adapter, AdapterFailure, ProtocolMismatch, Unsupported
 from .case import Case
 
@@ -364,18 +365,3 @@ def write_results(config, path, exitstatus):
         "cases": cases,
     }
     write_file(path, json.dumps(run, indent=1))
-
-
-def write_file(path, text):
-    """Writes atomically (a temporary file renamed over it) when path is a
-    regular file or new; anything else (/dev/null, a FIFO) is written in
-    place: renaming over a device would replace it."""
-    if os.path.exists(path) and not os.path.isfile(path):
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-        return
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = "%s.%d.tmp" % (path, os.getpid())
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)

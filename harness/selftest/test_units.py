@@ -2,11 +2,13 @@
 profiles, baselines and the gate, the catalogue and its lint."""
 import os
 import textwrap
+import threading
 
 import pytest
 
 from apmsock_harness import baseline, catalogue
 from apmsock_harness.adapter import parse_line, signal_name
+from apmsock_harness.files import write_file
 from apmsock_harness.verdict import Judge, worst
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -254,3 +256,22 @@ def test_duplicate_and_not_yaml(tmp_path):
     p.write_text("clauses: [unclosed\n")
     with pytest.raises(catalogue.CatalogueError, match="not valid YAML"):
         catalogue.load(str(p))
+
+
+def test_write_file_never_replaces_a_device_or_fifo(tmp_path):
+    """An output path of /dev/null or a FIFO is written in place: an atomic
+    rename over it would turn the device into a regular file."""
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, encoding="utf-8").read()))
+    reader.start()
+    write_file(str(fifo), "results\n")
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "the FIFO's reader got no end of file"
+    assert got == ["results\n"]
+    assert not os.path.isfile(fifo), "the FIFO was replaced by a regular file"
+    regular = tmp_path / "sub" / "run.json"
+    write_file(str(regular), "{}")
+    assert regular.read_text() == "{}"
+    assert [p.name for p in regular.parent.iterdir()] == ["run.json"], "a temporary file was left behind"

@@ -13,6 +13,7 @@ from . import html_clauses, html_compare, html_evidence, html_findings, html_ind
 from .catalogue import Baseline, Catalogue
 from .compare import compare, summary_text, text as compare_text
 from .model import Matrix
+from apmsock_harness.files import write_file
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,11 +57,7 @@ def suite_version():
 
 
 def _write(path, text):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_file(path, text)
 
 
 def cmd_convert_check(a):

@@ -10,6 +10,8 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
+from apmsock_harness.files import write_file
+
 from . import ReportError
 from .verdicts import JUNIT
 
@@ -141,9 +143,7 @@ def write(run, junit_dir):
     path = os.path.join(junit_dir, file_name(run))
     tree = build(run)
     ET.indent(tree, space=" ")
-    tmp = path + ".tmp"
-    tree.write(tmp, encoding="UTF-8", xml_declaration=True)
-    os.replace(tmp, path)
+    write_file(path, ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n")
     return path
 
 

@@ -7,6 +7,8 @@ import os
 
 import jsonschema
 
+from apmsock_harness.files import write_file
+
 from . import SCHEMA_VERSION, ReportError
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -157,9 +159,4 @@ def _first(runs, key):
 
 
 def write_json(path, doc):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1, sort_keys=False)
-        f.write("\n")
-    os.replace(tmp, path)
+    write_file(path, json.dumps(doc, indent=1, sort_keys=False) + "\n")
