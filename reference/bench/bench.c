@@ -5,10 +5,11 @@
  * loopback socket and counts, and a run ends when every byte sent has been
  * received.  UDP sends are flow-controlled (a bounded number of datagrams in
  * flight, a large receive buffer) so loopback never drops.  Raw and
- * reference runs alternate; each ratio is the median over the pairs of
- * raw time / reference time (adjacent runs, so drift in the machine's load
- * cancels), so 1.0 means "as fast as raw".  Writes a table to stdout and JSON to
- * the path given as argv[1].
+ * reference runs alternate, which one goes first too; each ratio is the
+ * median over the pairs of raw time / reference time (adjacent runs, so
+ * drift in the machine's load cancels), so 1.0 means "as fast as raw".
+ * TCP runs are short blocks (see TCP_BLOCK).  Writes a table to stdout and
+ * JSON to the path given as argv[1].
  */
 #define _GNU_SOURCE
 #include "apmsock.h"
@@ -28,7 +29,15 @@
 #define REPS 15
 #define UDP_OPS 15000
 #define TCP_CHUNK (64 * 1024)
-#define TCP_OPS 1500
+#define TCP_OPS 1500         /* per side and repetition, in blocks of TCP_BLOCK */
+/* Loopback TCP bulk on this kind of machine runs in one of two modes, about
+ * 7000 or 2000 MiB/s, for tens to hundreds of milliseconds, independently on
+ * each connection: raw against raw on a second connection, in 96 MiB runs,
+ * gave pair ratios from 0.23 to 3.9.  Blocks of 20 sends (1.25 MiB, a
+ * fraction of a millisecond) put both sides under the same conditions
+ * (raw against raw: 0.99-1.00); much longer blocks let the modes back in, much
+ * shorter ones let the wait for delivery dominate. */
+#define TCP_BLOCK 20
 #define WINDOW 1024          /* datagrams in flight at most */
 #define INFLIGHT 64
 
@@ -167,10 +176,10 @@ static int raw_tcp;
 static apmsock_socket_t ref_tcp;
 static uint64_t tcp_sent_total;
 
-static run_t tcp_run_raw(void) {
+static run_t tcp_run_raw(int ops) {
   uint64_t base = atomic_load(&tcp_delivered);
   double t0 = now();
-  for (int i = 0; i < TCP_OPS; i++) {
+  for (int i = 0; i < ops; i++) {
     size_t off = 0;
     while (off < TCP_CHUNK) {
       ssize_t n = write(raw_tcp, payload + off, TCP_CHUNK - off);
@@ -179,15 +188,15 @@ static run_t tcp_run_raw(void) {
       off += (size_t)n;
     }
   }
-  tcp_sent_total += (uint64_t)TCP_OPS * TCP_CHUNK;
+  tcp_sent_total += (uint64_t)ops * TCP_CHUNK;
   wait_delivered(&tcp_delivered, tcp_sent_total);
-  return (run_t){ now() - t0, (uint64_t)TCP_OPS * TCP_CHUNK, atomic_load(&tcp_delivered) - base };
+  return (run_t){ now() - t0, (uint64_t)ops * TCP_CHUNK, atomic_load(&tcp_delivered) - base };
 }
 
-static run_t tcp_run_ref(void) {
+static run_t tcp_run_ref(int ops) {
   uint64_t base = atomic_load(&tcp_delivered);
   double t0 = now();
-  for (int i = 0; i < TCP_OPS; i++) {
+  for (int i = 0; i < ops; i++) {
     apmsock_result_t r;
     int32_t n;
     if (apmsock_begin_send(ref_tcp, payload, TCP_CHUNK, 0, TCP_CHUNK, 0, NULL, NULL, &r,
@@ -196,9 +205,9 @@ static run_t tcp_run_ref(void) {
       die("tcp send");
     apmsock_result_release(r, NULL);
   }
-  tcp_sent_total += (uint64_t)TCP_OPS * TCP_CHUNK;
+  tcp_sent_total += (uint64_t)ops * TCP_CHUNK;
   wait_delivered(&tcp_delivered, tcp_sent_total);
-  return (run_t){ now() - t0, (uint64_t)TCP_OPS * TCP_CHUNK, atomic_load(&tcp_delivered) - base };
+  return (run_t){ now() - t0, (uint64_t)ops * TCP_CHUNK, atomic_load(&tcp_delivered) - base };
 }
 
 /* ---- setup ------------------------------------------------------------ */
@@ -231,6 +240,7 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Sorts v. */
 static double median(double *v, int n) {
   qsort(v, n, sizeof *v, cmp_double);
   return v[n / 2];
@@ -253,7 +263,7 @@ static void note_delivery(run_t r) {
     delivered_min = d;
 }
 
-/* One case: UDP datagrams of `size` in `mode`, or TCP bulk. */
+/* One case: UDP datagrams of `size` in `mode`, or TCP bulk in blocks. */
 typedef struct {
   bool tcp;
   int size;
@@ -262,27 +272,30 @@ typedef struct {
 
 static run_t run_case(const case_t *c, bool raw) {
   if (c->tcp)
-    return raw ? tcp_run_raw() : tcp_run_ref();
+    return raw ? tcp_run_raw(TCP_BLOCK) : tcp_run_ref(TCP_BLOCK);
   return raw ? udp_run_raw(c->size) : udp_run_ref(c->size, c->mode);
 }
 
-/* Raw and reference runs alternate; the ratio is the median of the pairs. */
+#define MAX_PAIRS (REPS * (TCP_OPS / TCP_BLOCK))
+
+/* Raw and reference runs alternate, and so does which of the two goes first;
+ * the ratio is the median of the pairs. */
 static void measure(result_t *res, case_t c) {
-  double raw[REPS], ref[REPS];
-  for (int i = 0; i < REPS; i++) {
-    run_t a = run_case(&c, true);
-    run_t b = run_case(&c, false);
+  static double raw[MAX_PAIRS], ref[MAX_PAIRS], pair[MAX_PAIRS];
+  int n = c.tcp ? MAX_PAIRS : REPS;
+  for (int i = 0; i < n; i++) {
+    bool raw_first = i % 2 == 0;
+    run_t a = run_case(&c, raw_first);
+    run_t b = run_case(&c, !raw_first);
     note_delivery(a);
     note_delivery(b);
-    raw[i] = a.seconds;
-    ref[i] = b.seconds;
-  }
-  double pair[REPS];
-  for (int i = 0; i < REPS; i++)
+    raw[i] = raw_first ? a.seconds : b.seconds;
+    ref[i] = raw_first ? b.seconds : a.seconds;
     pair[i] = raw[i] / ref[i];
-  res->ratio = median(pair, REPS);
-  double mr = median(raw, REPS), mf = median(ref, REPS);
-  double work = c.tcp ? (double)TCP_OPS * TCP_CHUNK / (1 << 20) : UDP_OPS;
+  }
+  res->ratio = median(pair, n);
+  double mr = median(raw, n), mf = median(ref, n);
+  double work = c.tcp ? (double)TCP_BLOCK * TCP_CHUNK / (1 << 20) : UDP_OPS;
   res->raw_rate = work / mr;
   res->ref_rate = work / mf;
   res->unit = c.tcp ? "MiB/s" : "ops/s";
@@ -296,7 +309,7 @@ static double allocs_per_op(void) {
   udp_run_ref(64, NOCB);
   udp_run_ref(64, CB_SERIAL);
   udp_run_ref(64, CB_INFLIGHT);
-  tcp_run_ref();
+  tcp_run_ref(TCP_OPS);
   apmsock_get_stats(&b);
   uint64_t ops = b.operations_started - a.operations_started;
   return ops ? (double)(b.heap_allocations - a.heap_allocations) / (double)ops : -1;
@@ -333,6 +346,8 @@ int main(int argc, char **argv) {
   /* Warm up both paths (page faults, the context cache, the record pool). */
   udp_run_raw(64);
   udp_run_ref(64, NOCB);
+  tcp_run_raw(TCP_OPS);
+  tcp_run_ref(TCP_OPS);
 
   result_t res[] = {
     { .key = "udp64_nocb_serial_vs_raw", .label = "UDP 64 B, begin+end serial, no callback", .target = 0.90 },
