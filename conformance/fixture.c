@@ -356,6 +356,48 @@ void cf_expect_sentinel(cf_pair_t *p, const char *what) {
                 what);
 }
 
+/* ---- pending stream sends ---------------------------------------------- */
+
+uint8_t *cf_big_pattern(unsigned seed) {
+  uint8_t *buf = malloc(CF_BIG);
+  ck_assert_msg(buf != NULL, "fixture: malloc(%u)", CF_BIG);
+  cf_pattern(buf, CF_BIG, seed);
+  return buf;
+}
+
+apmsock_result_t cf_begin_pending(cf_pair_t *p, const uint8_t *buf, int32_t size,
+                                  apmsock_callback_t cb, void *state, const char *what) {
+  char msg[256];
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  bool sig = true;
+  snprintf(msg, sizeof(msg), "%s: Begin", what);
+  cf_expect_ok(cf_begin(p, buf, size, 0, size, 0, cb, state, &r, &e), &e, msg);
+  snprintf(msg, sizeof(msg), "%s: WaitOne(0)", what);
+  cf_expect_ok(apmsock_result_wait(r, 0, &sig, &e), &e, msg);
+  ck_assert_msg(!sig, "%s completed although the peer reads nothing", what);
+  return r;
+}
+
+void cf_end_draining(cf_pair_t *p, apmsock_result_t r, const uint8_t *buf, size_t size,
+                     const char *what) {
+  char msg[256];
+  uint8_t *got = malloc(size ? size : 1);
+  ck_assert_msg(got != NULL, "fixture: malloc(%zu)", size);
+  cf_drain_t d;
+  cf_drain_start(&d, p->peer_fd, got, size, 1);
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  snprintf(msg, sizeof(msg), "%s: End once the peer reads", what);
+  cf_expect_ok(cf_end(p, r, &n, &e), &e, msg);
+  ck_assert_msg(n == (int32_t)size, "%s: End returned %d of %zu bytes", what, n, size);
+  cf_release(r);
+  size_t total = cf_drain_join(&d);
+  ck_assert_msg(total == size, "%s: the peer got %zu of %zu bytes", what, total, size);
+  ck_assert_msg(memcmp(buf, got, size) == 0, "%s: the peer got other bytes than sent", what);
+  free(got);
+}
+
 /* ---- outcomes ------------------------------------------------------------ */
 
 static const char *kind_str(apmsock_kind_t k) {

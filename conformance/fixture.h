@@ -107,6 +107,22 @@ void cf_expect_peer_gets(cf_pair_t *p, const uint8_t *buf, size_t n, const char 
 void cf_expect_sentinel(cf_pair_t *p, const char *what);
 void cf_release(apmsock_result_t r);
 
+/* ---- pending stream sends (CF_PAIR_SMALL, the peer not reading) ---------- */
+/* malloc(CF_BIG) filled with cf_pattern(seed); fails the test when out of
+ * memory.  The caller frees it. */
+uint8_t *cf_big_pattern(unsigned seed);
+/* Begins a send of buf[0..size) with cb/state that must stay pending:
+ * asserts Begin succeeds and WaitOne(0) is not signalled, the failure naming
+ * `what` ("<what> completed although the peer reads nothing").  Returns the
+ * result; the caller Ends and releases it. */
+apmsock_result_t cf_begin_pending(cf_pair_t *p, const uint8_t *buf, int32_t size,
+                                  apmsock_callback_t cb, void *state, const char *what);
+/* Lets the peer read (a drain thread) while End of the pending send r runs:
+ * asserts End succeeds with all `size` bytes and the peer gets exactly
+ * buf[0..size) in order, messages prefixed by `what`.  Releases r. */
+void cf_end_draining(cf_pair_t *p, apmsock_result_t r, const uint8_t *buf, size_t size,
+                     const char *what);
+
 /* ---- outcomes ------------------------------------------------------------ */
 void cf_expect_ok(apmsock_kind_t got, const apmsock_error_t *err, const char *what);
 void cf_expect_kind(apmsock_kind_t got, const apmsock_error_t *err, apmsock_kind_t want,

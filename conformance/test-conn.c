@@ -366,9 +366,8 @@ void cf_conn_large_stream(const cf_variant_t *v) {
    * arrives in order. */
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
-  ck_assert(buf && got);
-  cf_pattern(buf, CF_BIG, 11);
+  uint8_t *buf = cf_big_pattern(11), *got = malloc(CF_BIG);
+  ck_assert(got != NULL);
   cf_drain_t d;
   cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
   apmsock_result_t r;
@@ -386,38 +385,18 @@ void cf_conn_large_stream(const cf_variant_t *v) {
   cf_pair_close(&p);
 }
 
-/* A 4 MiB send into tiny buffers with the peer not reading: pending. */
-static apmsock_result_t begin_pending(cf_pair_t *p, uint8_t *buf, const char *what) {
-  apmsock_result_t r;
-  apmsock_error_t e = {0};
-  bool sig = true;
-  cf_expect_ok(cf_begin(p, buf, CF_BIG, 0, CF_BIG, 0, NULL, NULL, &r, &e), &e, what);
-  cf_expect_ok(apmsock_result_wait(r, 0, &sig, &e), &e, "WaitOne(0)");
-  ck_assert_msg(!sig, "%s: completed although the peer reads nothing", what);
-  return r;
-}
-
 void cf_conn_blocking_pending(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
-  ck_assert(buf && got);
-  cf_pattern(buf, CF_BIG, 12);
-  apmsock_result_t r = begin_pending(&p, buf, "CONN-12: blocking send, peer not reading");
+  uint8_t *buf = cf_big_pattern(12);
+  apmsock_result_t r =
+      cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "CONN-12: the blocking send");
   apmsock_error_t e = {0};
   bool sig = true;
   cf_expect_ok(apmsock_result_wait(r, 50, &sig, &e), &e, "WaitOne(50)");
   ck_assert_msg(!sig, "CONN-12: the send completed while the peer read nothing");
-  cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
-  int32_t n = -1;
-  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "CONN-12: End once the peer reads");
-  ck_assert_msg(n == (int32_t)CF_BIG, "CONN-12: End returned %d", n);
-  cf_release(r);
-  ck_assert_msg(cf_drain_join(&d) == CF_BIG, "CONN-12: the peer did not get every byte");
-  ck_assert_msg(memcmp(buf, got, CF_BIG) == 0, "CONN-12: bytes differ");
+  cf_end_draining(&p, r, buf, CF_BIG, "CONN-12: the blocking send");
   free(buf);
-  free(got);
   cf_pair_close(&p);
 }
 
@@ -427,10 +406,9 @@ void cf_conn_nonblocking_would_block(const cf_variant_t *v) {
    * sent (the peer gets the first send, then the sentinel). */
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
-  ck_assert(buf && got);
-  cf_pattern(buf, CF_BIG, 13);
-  apmsock_result_t r = begin_pending(&p, buf, "CONN-12: fill the buffers");
+  uint8_t *buf = cf_big_pattern(13);
+  apmsock_result_t r =
+      cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "CONN-12: the send filling the buffers");
   apmsock_error_t e = {0};
   cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
   const uint8_t x[4] = {'X', 'X', 'X', 'X'};
@@ -445,18 +423,10 @@ void cf_conn_nonblocking_would_block(const cf_variant_t *v) {
     cf_expect_socket_error(k, &e, APMSOCK_SE_WOULD_BLOCK, "CONN-12: non-blocking EndSendTo");
     cf_release(r2);
   }
-  cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
-  int32_t n = -1;
-  cf_expect_ok(cf_end(&p, r, &n, &e), &e, "CONN-12: End of the first send");
-  ck_assert_msg(n == (int32_t)CF_BIG, "CONN-12: End returned %d", n);
-  cf_release(r);
-  ck_assert_msg(cf_drain_join(&d) == CF_BIG, "CONN-12: the peer did not get the first send");
-  ck_assert_msg(memcmp(buf, got, CF_BIG) == 0, "CONN-12: the peer got other bytes");
+  cf_end_draining(&p, r, buf, CF_BIG, "CONN-12: the first send");
   cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 1, &e), &e, "Blocking = true");
   cf_expect_sentinel(&p, "CONN-12: nothing of the WouldBlock send went out");
   free(buf);
-  free(got);
   cf_pair_close(&p);
 }
 
@@ -467,9 +437,7 @@ void cf_conn_nonblocking_fill(const cf_variant_t *v) {
   enum { CHUNK = 64 * 1024, MAX_SENDS = 256 };
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = malloc(CF_BIG);
-  ck_assert(buf != NULL);
-  cf_pattern(buf, CF_BIG, 15);
+  uint8_t *buf = cf_big_pattern(15);
   apmsock_error_t e = {0};
   cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
   int32_t blocking = -1;
