@@ -171,23 +171,12 @@ static void *waker_main(void *arg) {
   return NULL;
 }
 
-static apmsock_result_t begin_big(cf_pair_t *p, uint8_t *buf, apmsock_callback_t cb, void *state) {
-  apmsock_result_t r;
-  apmsock_error_t e = {0};
-  bool sig = true;
-  cf_expect_ok(cf_begin(p, buf, CF_BIG, 0, CF_BIG, 0, cb, state, &r, &e), &e, "Begin (big)");
-  cf_expect_ok(apmsock_result_wait(r, 0, &sig, &e), &e, "WaitOne(0)");
-  ck_assert_msg(!sig, "the big send completed although the peer reads nothing");
-  return r;
-}
-
 void cf_async_end_blocks(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
-  ck_assert(buf && got);
-  cf_pattern(buf, CF_BIG, 42);
-  apmsock_result_t r = begin_big(&p, buf, NULL, NULL);
+  uint8_t *buf = cf_big_pattern(42), *got = malloc(CF_BIG);
+  ck_assert(got != NULL);
+  apmsock_result_t r = cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "ASYNC-05: the big send");
   cf_drain_t d;
   cf_drain_start(&d, p.peer_fd, got, CF_BIG, 0);
   waker_t w = {.tid = (pid_t)syscall(SYS_gettid), .drain = &d};
@@ -216,12 +205,11 @@ void cf_async_end_blocks(const cf_variant_t *v) {
 void cf_async_wait_handle(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
-  ck_assert(buf && got);
-  cf_pattern(buf, CF_BIG, 43);
+  uint8_t *buf = cf_big_pattern(43), *got = malloc(CF_BIG);
+  ck_assert(got != NULL);
   cf_cb_t cb;
   cf_cb_init(&cb);
-  apmsock_result_t r = begin_big(&p, buf, cf_callback, &cb);
+  apmsock_result_t r = cf_begin_pending(&p, buf, CF_BIG, cf_callback, &cb, "ASYNC-06: the big send");
   apmsock_error_t e = {0};
   bool sig = true;
   cf_expect_ok(apmsock_result_wait(r, 50, &sig, &e), &e, "WaitOne(50)");
@@ -265,10 +253,9 @@ void cf_async_completed_synchronously_info(const cf_variant_t *v) {
   cf_expect_peer_gets(&p, small, SMALL, "ASYNC-07 small");
   int big_sync = -1;
   if (v->transport == CF_TCP) {
-    uint8_t *buf = malloc(CF_BIG), *got = malloc(CF_BIG);
-    ck_assert(buf && got);
-    cf_pattern(buf, CF_BIG, 45);
-    r = begin_big(&p, buf, NULL, NULL);
+    uint8_t *buf = cf_big_pattern(45), *got = malloc(CF_BIG);
+    ck_assert(got != NULL);
+    r = cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "ASYNC-07: the big send");
     cf_drain_t d;
     cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
     cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End (big)");

@@ -56,9 +56,7 @@ static void expect_aborted(cf_pair_t *p, apmsock_result_t r, cf_cb_t *cb, const 
 void cf_cancel_thread_exit(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = malloc(CF_BIG);
-  ck_assert(buf != NULL);
-  cf_pattern(buf, CF_BIG, 60);
+  uint8_t *buf = cf_big_pattern(60);
   cf_cb_t cb;
   cf_cb_init(&cb);
   starter_t st = {.p = &p, .buf = buf, .size = CF_BIG, .cb = &cb};
@@ -136,10 +134,8 @@ void cf_cancel_thread_exit_after_restart(const cf_variant_t *v) {
   cf_pair_t p;
   rs.b = &p;
   rs.cb = &cb;
-  rs.big = malloc(CF_BIG);
+  rs.big = cf_big_pattern(66);
   rs.kind = APMSOCK_KIND_COUNT;
-  ck_assert(rs.big != NULL);
-  cf_pattern(rs.big, CF_BIG, 66);
   pthread_t th;
   ck_assert(pthread_create(&th, NULL, restart_worker, &rs) == 0);
   int before = wait_phase(&rs, 1);
@@ -186,17 +182,12 @@ void cf_cancel_other_threads(const cf_variant_t *v) {
    * queued behind it: B aborts, A completes whole, B sends nothing. */
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *a = malloc(CF_BIG), *got = malloc(CF_BIG);
-  ck_assert(a && got);
-  cf_pattern(a, CF_BIG, 62);
+  uint8_t *a = cf_big_pattern(62);
   uint8_t b[SMALL];
   memset(b, 'B', SMALL);
-  apmsock_result_t ra;
+  apmsock_result_t ra = cf_begin_pending(&p, a, CF_BIG, NULL, NULL, "CANCEL-03: A");
   apmsock_error_t e = {0};
   bool sig = true;
-  cf_expect_ok(cf_begin(&p, a, CF_BIG, 0, CF_BIG, 0, NULL, NULL, &ra, &e), &e, "Begin A");
-  cf_expect_ok(apmsock_result_wait(ra, 0, &sig, &e), &e, "WaitOne(0)");
-  ck_assert_msg(!sig, "CANCEL-03: A completed although the peer reads nothing");
   cf_cb_t cb;
   cf_cb_init(&cb);
   starter_t st = {.p = &p, .buf = b, .size = SMALL, .cb = &cb};
@@ -205,18 +196,10 @@ void cf_cancel_other_threads(const cf_variant_t *v) {
   cf_release(rb);
   cf_expect_ok(apmsock_result_wait(ra, 0, &sig, &e), &e, "WaitOne(0)");
   ck_assert_msg(!sig, "CANCEL-03: A completed while the peer read nothing");
-  cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
-  int32_t n = -1;
-  cf_expect_ok(cf_end(&p, ra, &n, &e), &e, "CANCEL-03: End of A (another thread's exit)");
-  ck_assert_msg(n == (int32_t)CF_BIG, "CANCEL-03: End of A returned %d", n);
-  cf_release(ra);
-  ck_assert_msg(cf_drain_join(&d) == CF_BIG && memcmp(a, got, CF_BIG) == 0,
-                "CANCEL-03: A's bytes did not all arrive in order");
+  cf_end_draining(&p, ra, a, CF_BIG, "CANCEL-03: A (another thread's exit)");
   cf_expect_sentinel(&p, "CANCEL-03: nothing of B was sent");
   cf_pair_close(&p);
   free(a);
-  free(got);
 }
 
 void cf_cancel_close_pending(const cf_variant_t *v) {
@@ -224,9 +207,7 @@ void cf_cancel_close_pending(const cf_variant_t *v) {
   cf_pair_open(v, &p, CF_PAIR_SMALL);
   uint8_t small[SMALL];
   cf_pattern(small, SMALL, 63);
-  uint8_t *big = malloc(CF_BIG);
-  ck_assert(big != NULL);
-  cf_pattern(big, CF_BIG, 64);
+  uint8_t *big = cf_big_pattern(64);
   cf_cb_t cbc, cb1, cb2;
   cf_cb_init(&cbc);
   cf_cb_init(&cb1);
