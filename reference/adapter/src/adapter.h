@@ -40,6 +40,8 @@ void out_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reply bodies (without "id"). */
 json_t *reply_ok(json_t *result);                /* steals; NULL means {} */
 json_t *reply_error(apmsock_kind_t kind, const apmsock_error_t *err);
+/* {} when the library call returned APMSOCK_OK, else its error. */
+json_t *reply_outcome(apmsock_kind_t kind, const apmsock_error_t *err);
 json_t *reply_protocol_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 json_t *reply_unsupported(const char *why);
 json_t *error_object(apmsock_kind_t kind, const apmsock_error_t *err);

@@ -25,15 +25,34 @@ static const name_value_t connect_hows[] = {
 static const name_value_t accept_hows[] = {
     {"accept", HOW_SYNC}, {"begin_accept", HOW_BEGIN}, {NULL, 0}};
 
-/* {} or the error the library reported. */
-static json_t *outcome(apmsock_kind_t kind, const apmsock_error_t *err) {
-  return kind == APMSOCK_OK ? reply_ok(NULL) : reply_error(kind, err);
-}
-
 static json_t *socket_result(apmsock_socket_t s) {
   char name[24];
   snprintf(name, sizeof name, "s%u", registry_add_socket(s));
   return reply_ok(json_pack("{s:s}", "socket", name));
+}
+
+/* Every op but socket names its socket first, so a bad socket is the
+ * problem reported whatever else is wrong. */
+static bool socket_arg(argp_t *p, json_t *args, apmsock_socket_t *s) {
+  argp_init(p, args);
+  arg_socket(p, "socket", s);
+  return argp_ok(p);
+}
+
+/* set_option, get_option (the option's name) and shutdown (how). */
+static bool socket_and_choice(argp_t *p, json_t *args, apmsock_socket_t *s, const char *key,
+                              const name_value_t *table, int *out) {
+  socket_arg(p, args, s);
+  arg_choice(p, key, table, out);
+  return argp_ok(p);
+}
+
+/* bind and connect: a socket and an endpoint (null passes the .NET null). */
+static bool socket_and_endpoint(argp_t *p, json_t *args, apmsock_socket_t *s,
+                                struct sockaddr_storage *ss, bool *is_null) {
+  socket_arg(p, args, s);
+  arg_endpoint(p, "endpoint", ss, is_null);
+  return argp_ok(p);
 }
 
 json_t *op_socket(json_t *args, const request_ctx_t *ctx) {
@@ -44,20 +63,10 @@ json_t *op_socket(json_t *args, const request_ctx_t *ctx) {
   arg_choice(&p, "type", types, &type);
   if (!argp_ok(&p))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
+  apmsock_error_t err = {0};
   apmsock_socket_t s = APMSOCK_NULL_SOCKET;
   apmsock_kind_t kind = apmsock_socket_open(family, type, &s, &err);
   return kind == APMSOCK_OK ? socket_result(s) : reply_error(kind, &err);
-}
-
-/* bind and connect: a socket and an endpoint (null passes the .NET null). */
-static bool socket_and_endpoint(argp_t *p, json_t *args, apmsock_socket_t *s,
-                                struct sockaddr_storage *ss, bool *is_null) {
-  argp_init(p, args);
-  arg_socket(p, "socket", s);
-  arg_endpoint(p, "endpoint", ss, is_null);
-  return argp_ok(p);
 }
 
 json_t *op_bind(json_t *args, const request_ctx_t *ctx) {
@@ -67,10 +76,8 @@ json_t *op_bind(json_t *args, const request_ctx_t *ctx) {
   bool is_null;
   if (!socket_and_endpoint(&p, args, &s, &ss, &is_null))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
-  apmsock_kind_t kind = apmsock_bind(s, is_null ? NULL : (struct sockaddr *)&ss, &err);
-  return outcome(kind, &err);
+  apmsock_error_t err = {0};
+  return reply_outcome(apmsock_bind(s, is_null ? NULL : (struct sockaddr *)&ss, &err), &err);
 }
 
 json_t *op_connect(json_t *args, const request_ctx_t *ctx) {
@@ -84,10 +91,9 @@ json_t *op_connect(json_t *args, const request_ctx_t *ctx) {
   if (!argp_ok(&p))
     return argp_reply(&p);
   const struct sockaddr *addr = is_null ? NULL : (struct sockaddr *)&ss;
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
+  apmsock_error_t err = {0};
   if (how == HOW_SYNC)
-    return outcome(apmsock_connect(s, addr, &err), &err);
+    return reply_outcome(apmsock_connect(s, addr, &err), &err);
   /* BeginConnect then EndConnect, no callback: the harness sees one
    * connect; the result is the adapter's own and given back at once. */
   apmsock_result_t r = APMSOCK_NULL_RESULT;
@@ -96,34 +102,30 @@ json_t *op_connect(json_t *args, const request_ctx_t *ctx) {
     return reply_error(kind, &err);
   kind = apmsock_end_connect(s, r, &err);
   apmsock_result_release(r, NULL);
-  return outcome(kind, &err);
+  return reply_outcome(kind, &err);
 }
 
 json_t *op_listen(json_t *args, const request_ctx_t *ctx) {
   argp_t p;
   apmsock_socket_t s;
   int32_t backlog = 0;
-  argp_init(&p, args);
-  arg_socket(&p, "socket", &s);
+  socket_arg(&p, args, &s);
   arg_int32(&p, "backlog", &backlog);
   if (!argp_ok(&p))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
-  return outcome(apmsock_listen(s, backlog, &err), &err);
+  apmsock_error_t err = {0};
+  return reply_outcome(apmsock_listen(s, backlog, &err), &err);
 }
 
 json_t *op_accept(json_t *args, const request_ctx_t *ctx) {
   argp_t p;
   apmsock_socket_t s;
   int how = HOW_SYNC;
-  argp_init(&p, args);
-  arg_socket(&p, "socket", &s);
+  socket_arg(&p, args, &s);
   arg_choice_opt(&p, "how", accept_hows, &how);
   if (!argp_ok(&p))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
+  apmsock_error_t err = {0};
   apmsock_socket_t accepted = APMSOCK_NULL_SOCKET;
   apmsock_kind_t kind;
   if (how == HOW_SYNC) {
@@ -144,9 +146,7 @@ json_t *op_set_option(json_t *args, const request_ctx_t *ctx) {
   apmsock_socket_t s;
   int name = 0;
   int32_t value = 0;
-  argp_init(&p, args);
-  arg_socket(&p, "socket", &s);
-  arg_choice(&p, "name", options, &name);
+  socket_and_choice(&p, args, &s, "name", options, &name);
   /* Booleans are 0/1 in the protocol; true/false are taken as well. */
   json_t *v = json_object_get(args, "value");
   if (argp_ok(&p) && json_is_boolean(v))
@@ -155,22 +155,17 @@ json_t *op_set_option(json_t *args, const request_ctx_t *ctx) {
     arg_int32(&p, "value", &value);
   if (!argp_ok(&p))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
-  return outcome(apmsock_set_option(s, (apmsock_option_t)name, value, &err), &err);
+  apmsock_error_t err = {0};
+  return reply_outcome(apmsock_set_option(s, (apmsock_option_t)name, value, &err), &err);
 }
 
 json_t *op_get_option(json_t *args, const request_ctx_t *ctx) {
   argp_t p;
   apmsock_socket_t s;
   int name = 0;
-  argp_init(&p, args);
-  arg_socket(&p, "socket", &s);
-  arg_choice(&p, "name", options, &name);
-  if (!argp_ok(&p))
+  if (!socket_and_choice(&p, args, &s, "name", options, &name))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
+  apmsock_error_t err = {0};
   int32_t value = 0;
   apmsock_kind_t kind = apmsock_get_option(s, (apmsock_option_t)name, &value, &err);
   if (kind != APMSOCK_OK)
@@ -183,12 +178,9 @@ static json_t *endpoint_op(json_t *args,
                                                  apmsock_error_t *)) {
   argp_t p;
   apmsock_socket_t s;
-  argp_init(&p, args);
-  arg_socket(&p, "socket", &s);
-  if (!argp_ok(&p))
+  if (!socket_arg(&p, args, &s))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
+  apmsock_error_t err = {0};
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
   apmsock_kind_t kind = get(s, &ss, &err);
@@ -209,24 +201,17 @@ json_t *op_shutdown(json_t *args, const request_ctx_t *ctx) {
   argp_t p;
   apmsock_socket_t s;
   int how = 0;
-  argp_init(&p, args);
-  arg_socket(&p, "socket", &s);
-  arg_choice(&p, "how", shutdown_hows, &how);
-  if (!argp_ok(&p))
+  if (!socket_and_choice(&p, args, &s, "how", shutdown_hows, &how))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
-  return outcome(apmsock_shutdown(s, how, &err), &err);
+  apmsock_error_t err = {0};
+  return reply_outcome(apmsock_shutdown(s, how, &err), &err);
 }
 
 json_t *op_close(json_t *args, const request_ctx_t *ctx) {
   argp_t p;
   apmsock_socket_t s;
-  argp_init(&p, args);
-  arg_socket(&p, "socket", &s);
-  if (!argp_ok(&p))
+  if (!socket_arg(&p, args, &s))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
-  return outcome(apmsock_close(s, &err), &err);
+  apmsock_error_t err = {0};
+  return reply_outcome(apmsock_close(s, &err), &err);
 }

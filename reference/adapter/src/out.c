@@ -90,6 +90,10 @@ json_t *reply_error(apmsock_kind_t kind, const apmsock_error_t *err) {
   return json_pack("{s:b, s:o}", "ok", 0, "error", error_object(kind, err));
 }
 
+json_t *reply_outcome(apmsock_kind_t kind, const apmsock_error_t *err) {
+  return kind == APMSOCK_OK ? reply_ok(NULL) : reply_error(kind, err);
+}
+
 json_t *reply_protocol_error(const char *fmt, ...) {
   char why[512];
   va_list ap;
