@@ -336,17 +336,40 @@ void cf_expect_peer_gets(cf_pair_t *p, const uint8_t *buf, size_t n, const char 
   free(got);
 }
 
+size_t cf_max_datagram(int family) { return family == AF_INET6 ? 65527 : 65507; }
+
+static void expect_sentinel_datagram(int fd, const char *what, const char *msg) {
+  char got[CF_SENTINEL_LEN + 64];
+  size_t n = cf_udp_recv(fd, got, sizeof(got), NULL, msg);
+  ck_assert_msg(n == CF_SENTINEL_LEN && memcmp(got, CF_SENTINEL, n) == 0,
+                "%s: the receiver's next datagram (%zu bytes) is not the sentinel: something "
+                "was delivered before it", what, n);
+}
+
+void cf_expect_sentinel_to(apmsock_socket_t s, const struct sockaddr_storage *to, int rfd,
+                           const char *what) {
+  char msg[256];
+  snprintf(msg, sizeof(msg), "%s (sentinel)", what);
+  apmsock_error_t e = {0};
+  apmsock_result_t r;
+  int32_t n = -1;
+  cf_expect_ok(apmsock_begin_send_to(s, (const uint8_t *)CF_SENTINEL, CF_SENTINEL_LEN, 0,
+                                     CF_SENTINEL_LEN, 0, CF_SA(to), NULL, NULL, &r, &e),
+               &e, msg);
+  cf_expect_ok(apmsock_end_send_to(s, r, &n, &e), &e, msg);
+  cf_release(r);
+  expect_sentinel_datagram(rfd, what, msg);
+  ck_assert_msg(!cf_fd_readable_now(rfd), "%s: more than the sentinel arrived", what);
+}
+
 void cf_expect_sentinel(cf_pair_t *p, const char *what) {
   char msg[256];
   snprintf(msg, sizeof(msg), "%s (sentinel)", what);
   cf_send_ok(p, (const uint8_t *)CF_SENTINEL, CF_SENTINEL_LEN, msg);
-  char got[CF_SENTINEL_LEN + 64];
   if (p->v->transport == CF_UDP) {
-    size_t n = cf_udp_recv(p->peer_fd, got, sizeof(got), NULL, msg);
-    ck_assert_msg(n == CF_SENTINEL_LEN && memcmp(got, CF_SENTINEL, n) == 0,
-                  "%s: the receiver's next datagram (%zu bytes) is not the sentinel: something "
-                  "was delivered before it", what, n);
+    expect_sentinel_datagram(p->peer_fd, what, msg);
   } else {
+    char got[CF_SENTINEL_LEN];
     cf_tcp_read_exact(p->peer_fd, got, CF_SENTINEL_LEN, msg);
     ck_assert_msg(memcmp(got, CF_SENTINEL, CF_SENTINEL_LEN) == 0,
                   "%s: the peer's next bytes are not the sentinel: something was sent before it",
@@ -358,10 +381,10 @@ void cf_expect_sentinel(cf_pair_t *p, const char *what) {
 
 /* ---- pending stream sends ---------------------------------------------- */
 
-uint8_t *cf_big_pattern(unsigned seed) {
-  uint8_t *buf = malloc(CF_BIG);
-  ck_assert_msg(buf != NULL, "fixture: malloc(%u)", CF_BIG);
-  cf_pattern(buf, CF_BIG, seed);
+uint8_t *cf_pattern_alloc(size_t n, unsigned seed) {
+  uint8_t *buf = malloc(n ? n : 1);
+  ck_assert_msg(buf != NULL, "fixture: malloc(%zu)", n);
+  cf_pattern(buf, n, seed);
   return buf;
 }
 

@@ -105,12 +105,19 @@ void cf_expect_peer_gets(cf_pair_t *p, const uint8_t *buf, size_t n, const char 
 /* Sends a sentinel and asserts it is the next and only thing the peer gets:
  * proof that nothing was delivered before it. */
 void cf_expect_sentinel(cf_pair_t *p, const char *what);
+/* The same for a datagram socket under test outside a pair: sends the
+ * sentinel from s to `to` with BeginSendTo/EndSendTo and asserts it is the
+ * next and only datagram the receiver rfd gets, messages prefixed by `what`. */
+void cf_expect_sentinel_to(apmsock_socket_t s, const struct sockaddr_storage *to, int rfd,
+                           const char *what);
+/* The largest UDP payload of the family (65507 / 65527). */
+size_t cf_max_datagram(int family);
 void cf_release(apmsock_result_t r);
 
 /* ---- pending stream sends (CF_PAIR_SMALL, the peer not reading) ---------- */
-/* malloc(CF_BIG) filled with cf_pattern(seed); fails the test when out of
+/* malloc(n) filled with cf_pattern(seed); fails the test when out of
  * memory.  The caller frees it. */
-uint8_t *cf_big_pattern(unsigned seed);
+uint8_t *cf_pattern_alloc(size_t n, unsigned seed);
 /* Begins a send of buf[0..size) with cb/state that must stay pending:
  * asserts Begin succeeds and WaitOne(0) is not signalled, the failure naming
  * `what` ("<what> completed although the peer reads nothing").  Returns the

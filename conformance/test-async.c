@@ -174,7 +174,7 @@ static void *waker_main(void *arg) {
 void cf_async_end_blocks(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_big_pattern(42), *got = malloc(CF_BIG);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 42), *got = malloc(CF_BIG);
   ck_assert(got != NULL);
   apmsock_result_t r = cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "ASYNC-05: the big send");
   cf_drain_t d;
@@ -205,7 +205,7 @@ void cf_async_end_blocks(const cf_variant_t *v) {
 void cf_async_wait_handle(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_big_pattern(43), *got = malloc(CF_BIG);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 43), *got = malloc(CF_BIG);
   ck_assert(got != NULL);
   cf_cb_t cb;
   cf_cb_init(&cb);
@@ -253,7 +253,7 @@ void cf_async_completed_synchronously_info(const cf_variant_t *v) {
   cf_expect_peer_gets(&p, small, SMALL, "ASYNC-07 small");
   int big_sync = -1;
   if (v->transport == CF_TCP) {
-    uint8_t *buf = cf_big_pattern(45), *got = malloc(CF_BIG);
+    uint8_t *buf = cf_pattern_alloc(CF_BIG, 45), *got = malloc(CF_BIG);
     ck_assert(got != NULL);
     r = cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "ASYNC-07: the big send");
     cf_drain_t d;

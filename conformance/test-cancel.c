@@ -56,7 +56,7 @@ static void expect_aborted(cf_pair_t *p, apmsock_result_t r, cf_cb_t *cb, const 
 void cf_cancel_thread_exit(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_big_pattern(60);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 60);
   cf_cb_t cb;
   cf_cb_init(&cb);
   starter_t st = {.p = &p, .buf = buf, .size = CF_BIG, .cb = &cb};
@@ -134,7 +134,7 @@ void cf_cancel_thread_exit_after_restart(const cf_variant_t *v) {
   cf_pair_t p;
   rs.b = &p;
   rs.cb = &cb;
-  rs.big = cf_big_pattern(66);
+  rs.big = cf_pattern_alloc(CF_BIG, 66);
   rs.kind = APMSOCK_KIND_COUNT;
   pthread_t th;
   ck_assert(pthread_create(&th, NULL, restart_worker, &rs) == 0);
@@ -182,7 +182,7 @@ void cf_cancel_other_threads(const cf_variant_t *v) {
    * queued behind it: B aborts, A completes whole, B sends nothing. */
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *a = cf_big_pattern(62);
+  uint8_t *a = cf_pattern_alloc(CF_BIG, 62);
   uint8_t b[SMALL];
   memset(b, 'B', SMALL);
   apmsock_result_t ra = cf_begin_pending(&p, a, CF_BIG, NULL, NULL, "CANCEL-03: A");
@@ -207,7 +207,7 @@ void cf_cancel_close_pending(const cf_variant_t *v) {
   cf_pair_open(v, &p, CF_PAIR_SMALL);
   uint8_t small[SMALL];
   cf_pattern(small, SMALL, 63);
-  uint8_t *big = cf_big_pattern(64);
+  uint8_t *big = cf_pattern_alloc(CF_BIG, 64);
   cf_cb_t cbc, cb1, cb2;
   cf_cb_init(&cbc);
   cf_cb_init(&cb1);

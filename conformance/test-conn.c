@@ -366,7 +366,7 @@ void cf_conn_large_stream(const cf_variant_t *v) {
    * arrives in order. */
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_big_pattern(11), *got = malloc(CF_BIG);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 11), *got = malloc(CF_BIG);
   ck_assert(got != NULL);
   cf_drain_t d;
   cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
@@ -388,7 +388,7 @@ void cf_conn_large_stream(const cf_variant_t *v) {
 void cf_conn_blocking_pending(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_big_pattern(12);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 12);
   apmsock_result_t r =
       cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "CONN-12: the blocking send");
   apmsock_error_t e = {0};
@@ -406,7 +406,7 @@ void cf_conn_nonblocking_would_block(const cf_variant_t *v) {
    * sent (the peer gets the first send, then the sentinel). */
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_big_pattern(13);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 13);
   apmsock_result_t r =
       cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "CONN-12: the send filling the buffers");
   apmsock_error_t e = {0};
@@ -437,7 +437,7 @@ void cf_conn_nonblocking_fill(const cf_variant_t *v) {
   enum { CHUNK = 64 * 1024, MAX_SENDS = 256 };
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_big_pattern(15);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 15);
   apmsock_error_t e = {0};
   cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 0, &e), &e, "Blocking = false");
   int32_t blocking = -1;

@@ -8,13 +8,6 @@
 
 #define BCAST_ADDR "127.255.255.255" /* lo's broadcast address: never leaves the host */
 
-static uint8_t *max_plus(size_t n) {
-  uint8_t *b = malloc(n);
-  ck_assert(b != NULL);
-  cf_pattern(b, n, 20);
-  return b;
-}
-
 void cf_bcast_without_option(const cf_variant_t *v) {
   struct sockaddr_storage any, bcast, lo;
   int rfd = cf_udp_receiver_any4(&any);
@@ -37,17 +30,7 @@ void cf_bcast_without_option(const cf_variant_t *v) {
   apmsock_local_endpoint(s, &local, NULL);
   cf_info(v->clause, v->test, "LocalEndPoint after the denied broadcast: %s",
           local.ss_family == AF_UNSPEC ? "null" : cf_addr_str(&local, a, sizeof(a)));
-  /* Sentinel: the receiver's first datagram must be this one. */
-  cf_expect_ok(apmsock_begin_send_to(s, (const uint8_t *)CF_SENTINEL, CF_SENTINEL_LEN, 0,
-                                     CF_SENTINEL_LEN, 0, CF_SA(&lo), NULL, NULL, &r, &e),
-               &e, "BCAST-01: sentinel");
-  cf_expect_ok(apmsock_end_send_to(s, r, &n, &e), &e, "BCAST-01: sentinel End");
-  cf_release(r);
-  char got[64];
-  size_t len = cf_udp_recv(rfd, got, sizeof(got), NULL, "BCAST-01: sentinel");
-  ck_assert_msg(len == CF_SENTINEL_LEN && memcmp(got, CF_SENTINEL, len) == 0,
-                "BCAST-01: the denied broadcast was delivered (first datagram is %zu bytes)", len);
-  ck_assert_msg(!cf_fd_readable_now(rfd), "BCAST-01: more than the sentinel arrived");
+  cf_expect_sentinel_to(s, &lo, rfd, "BCAST-01: after the denied broadcast");
   close(rfd);
   apmsock_close(s, NULL);
 }
@@ -85,13 +68,11 @@ void cf_bcast_with_option(const cf_variant_t *v) {
   apmsock_close(s, NULL);
 }
 
-static size_t max_datagram(int family) { return family == AF_INET6 ? 65527 : 65507; }
-
 void cf_size_oversize(const cf_variant_t *v) {
   /* One byte above the largest datagram: MessageSize, from Begin for
    * BeginSend (SIZE-02), from End for BeginSendTo (SIZE-01); not sent. */
-  size_t n = max_datagram(v->family) + 1;
-  uint8_t *buf = max_plus(n);
+  size_t n = cf_max_datagram(v->family) + 1;
+  uint8_t *buf = cf_pattern_alloc(n, 20);
   cf_pair_t p;
   cf_pair_open(v, &p, 0);
   apmsock_result_t r = {0};
@@ -113,8 +94,8 @@ void cf_size_oversize(const cf_variant_t *v) {
 }
 
 void cf_size_largest(const cf_variant_t *v) {
-  size_t n = max_datagram(v->family);
-  uint8_t *buf = max_plus(n);
+  size_t n = cf_max_datagram(v->family);
+  uint8_t *buf = cf_pattern_alloc(n, 20);
   cf_pair_t p;
   cf_pair_open(v, &p, 0);
   cf_send_ok(&p, buf, (int32_t)n, "SIZE-03: the largest legal datagram");
@@ -137,7 +118,7 @@ void cf_size_oversize_v4_mapped(const cf_variant_t *v) {
   /* A dual-mode IPv6 socket sending to an IPv4 endpoint: the IPv4 limit
    * applies (65507), so 65508 bytes is MessageSize from End; not sent. */
   size_t n = 65508;
-  uint8_t *buf = max_plus(n);
+  uint8_t *buf = cf_pattern_alloc(n, 20);
   struct sockaddr_storage ra;
   int rfd = cf_udp_receiver(AF_INET, &ra);
   apmsock_socket_t s;
@@ -151,16 +132,7 @@ void cf_size_oversize_v4_mapped(const cf_variant_t *v) {
   cf_expect_socket_error(apmsock_end_send_to(s, r, &sent, &e), &e, APMSOCK_SE_MESSAGE_SIZE,
                          "SIZE-01: EndSendTo (IPv4 limit over a dual-mode socket)");
   cf_release(r);
-  cf_expect_ok(apmsock_begin_send_to(s, (const uint8_t *)CF_SENTINEL, CF_SENTINEL_LEN, 0,
-                                     CF_SENTINEL_LEN, 0, CF_SA(&ra), NULL, NULL, &r, &e),
-               &e, "sentinel");
-  cf_expect_ok(apmsock_end_send_to(s, r, &sent, &e), &e, "sentinel End");
-  cf_release(r);
-  char got[64];
-  size_t len = cf_udp_recv(rfd, got, sizeof(got), NULL, "SIZE-01: sentinel");
-  ck_assert_msg(len == CF_SENTINEL_LEN && memcmp(got, CF_SENTINEL, len) == 0,
-                "SIZE-01: something was delivered before the sentinel (%zu bytes)", len);
-  ck_assert_msg(!cf_fd_readable_now(rfd), "SIZE-01: more than the sentinel arrived");
+  cf_expect_sentinel_to(s, &ra, rfd, "SIZE-01: after the oversize datagram");
   close(rfd);
   apmsock_close(s, NULL);
   free(buf);

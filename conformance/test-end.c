@@ -13,6 +13,24 @@ static apmsock_kind_t end_other_method(cf_pair_t *p, apmsock_result_t r, int32_t
                                     : apmsock_end_send_to(p->s, r, n, e);
 }
 
+/* Opens the pair and begins a BeginSendTo `extra` bytes above the largest
+ * datagram: Begin succeeds (its error belongs to End), End throws MessageSize
+ * (`what`).  Returns the ended result; the caller releases it and closes p. */
+static apmsock_result_t oversize_ended(const cf_variant_t *v, cf_pair_t *p, size_t extra,
+                                       unsigned seed, const char *what) {
+  size_t len = cf_max_datagram(v->family) + extra;
+  uint8_t *buf = cf_pattern_alloc(len, seed);
+  cf_pair_open(v, p, 0);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(p, buf, (int32_t)len, 0, (int32_t)len, 0, NULL, NULL, &r, &e), &e,
+               "BeginSendTo (oversize)");
+  cf_expect_socket_error(cf_end(p, r, &n, &e), &e, APMSOCK_SE_MESSAGE_SIZE, what);
+  free(buf); /* the operation is over */
+  return r;
+}
+
 void cf_end_null(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, 0);
@@ -72,29 +90,17 @@ void cf_end_twice(const cf_variant_t *v) {
 
 void cf_end_failed_datagram(const cf_variant_t *v) {
   /* A BeginSendTo that fails in transmission: End throws with its error. */
-  size_t len = (v->family == AF_INET6 ? 65527 : 65507) + 100;
-  uint8_t *buf = malloc(len);
-  ck_assert(buf != NULL);
-  memset(buf, 'z', len);
   cf_pair_t p;
-  cf_pair_open(v, &p, 0);
-  apmsock_result_t r;
-  apmsock_error_t e = {0};
-  int32_t n = -1;
-  cf_expect_ok(cf_begin(&p, buf, (int32_t)len, 0, (int32_t)len, 0, NULL, NULL, &r, &e), &e,
-               "BeginSendTo (oversize)");
-  cf_expect_socket_error(cf_end(&p, r, &n, &e), &e, APMSOCK_SE_MESSAGE_SIZE, "END-04: EndSendTo");
-  cf_release(r);
+  cf_release(oversize_ended(v, &p, 100, 56, "END-04: EndSendTo"));
   cf_expect_sentinel(&p, "END-04");
   cf_pair_close(&p);
-  free(buf);
 }
 
 void cf_end_failed_stream(const cf_variant_t *v) {
   /* A pending stream send whose peer resets: End throws ConnectionReset. */
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_big_pattern(52);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 52);
   cf_cb_t cb;
   cf_cb_init(&cb);
   apmsock_result_t r = cf_begin_pending(&p, buf, CF_BIG, cf_callback, &cb, "END-04: the send");
@@ -116,7 +122,7 @@ void cf_end_closed(const cf_variant_t *v) {
   /* Close with a send pending: End says ObjectDisposed carrying 995. */
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_big_pattern(53);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 53);
   cf_cb_t cb;
   cf_cb_init(&cb);
   apmsock_result_t r = cf_begin_pending(&p, buf, CF_BIG, cf_callback, &cb, "END-05: the send");
@@ -192,21 +198,12 @@ void cf_end_released_everywhere(const cf_variant_t *v) {
 void cf_end_twice_failed(const cf_variant_t *v) {
   /* A second End of an operation that failed: InvalidOperation, not the
    * failure again. */
-  size_t len = (v->family == AF_INET6 ? 65527 : 65507) + 1;
-  uint8_t *buf = malloc(len);
-  ck_assert(buf != NULL);
-  memset(buf, 'q', len);
   cf_pair_t p;
-  cf_pair_open(v, &p, 0);
-  apmsock_result_t r;
+  apmsock_result_t r = oversize_ended(v, &p, 1, 57, "END-03: first EndSendTo");
   apmsock_error_t e = {0};
   int32_t n = -1;
-  cf_expect_ok(cf_begin(&p, buf, (int32_t)len, 0, (int32_t)len, 0, NULL, NULL, &r, &e), &e,
-               "BeginSendTo (oversize)");
-  cf_expect_socket_error(cf_end(&p, r, &n, &e), &e, APMSOCK_SE_MESSAGE_SIZE, "first EndSendTo");
   cf_expect_kind(cf_end(&p, r, &n, &e), &e, APMSOCK_INVALID_OPERATION, NULL,
                  "END-03: second End of a failed operation");
   cf_release(r);
   cf_pair_close(&p);
-  free(buf);
 }
