@@ -27,8 +27,7 @@ static void on_callback(apmsock_result_t r) {
   thread_identity(identity, sizeof identity);
   op_rec_t *rec = registry_op_by_token(apmsock_result_state(r));
   /* IsCompleted as the callback sees it, before any End (ASYNC-03). */
-  apmsock_result_status_t st;
-  memset(&st, 0, sizeof st);
+  apmsock_result_status_t st = {0};
   bool completed = apmsock_result_status(r, &st, NULL) == APMSOCK_OK && st.is_completed;
 
   json_t *ev = json_object();
@@ -39,8 +38,7 @@ static void on_callback(apmsock_result_t r) {
   json_object_set_new(ev, "is_completed", json_boolean(completed));
   json_object_set_new(ev, "state", rec && rec->state ? json_text(rec->state) : json_null());
   if (rec != NULL && rec->end_in_callback) {
-    apmsock_error_t err;
-    memset(&err, 0, sizeof err);
+    apmsock_error_t err = {0};
     int32_t bytes = 0;
     apmsock_kind_t kind = call_end(rec->method, rec->socket, r, &bytes, &err);
     json_object_set_new(ev, "end", kind == APMSOCK_OK
@@ -87,8 +85,7 @@ static json_t *begin(json_t *args, const request_ctx_t *ctx, send_method_t metho
   apmsock_callback_t cb = callback ? on_callback : NULL;
   void *token = registry_op_token(rec);
   apmsock_result_t r = APMSOCK_NULL_RESULT;
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
+  apmsock_error_t err = {0};
   apmsock_kind_t kind =
       method == METHOD_SEND
           ? apmsock_begin_send(s, buffer, length, offset, size, flags, cb, token, &r, &err)
@@ -100,8 +97,7 @@ static json_t *begin(json_t *args, const request_ctx_t *ctx, send_method_t metho
     return reply_error(kind, &err);
   }
   registry_issue_op(rec, r);
-  apmsock_result_status_t st;
-  memset(&st, 0, sizeof st);
+  apmsock_result_status_t st = {0};
   apmsock_result_status(r, &st, NULL);
   registry_release_buffer_if_done(rec, r);
   return reply_ok(json_pack("{s:o, s:s, s:b}", "result", result_name(rec), "thread",
@@ -127,8 +123,7 @@ static json_t *end(json_t *args, send_method_t method) {
   arg_result(&p, "result", &r, &rec);
   if (!argp_ok(&p))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
+  apmsock_error_t err = {0};
   int32_t bytes = 0;
   apmsock_kind_t kind = call_end(method, s, r, &bytes, &err);
   registry_release_buffer_if_done(rec, r);
@@ -143,18 +138,21 @@ json_t *op_end_send_to(json_t *args, const request_ctx_t *ctx) {
   return end(args, METHOD_SEND_TO);
 }
 
+/* status, wait and release: a result first. */
+static bool result_arg(argp_t *p, json_t *args, apmsock_result_t *r, op_rec_t **rec) {
+  argp_init(p, args);
+  arg_result(p, "result", r, rec);
+  return argp_ok(p);
+}
+
 json_t *op_status(json_t *args, const request_ctx_t *ctx) {
   argp_t p;
   apmsock_result_t r;
   op_rec_t *rec;
-  argp_init(&p, args);
-  arg_result(&p, "result", &r, &rec);
-  if (!argp_ok(&p))
+  if (!result_arg(&p, args, &r, &rec))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
-  apmsock_result_status_t st;
-  memset(&st, 0, sizeof st);
+  apmsock_error_t err = {0};
+  apmsock_result_status_t st = {0};
   apmsock_kind_t kind = apmsock_result_status(r, &st, &err);
   if (kind != APMSOCK_OK)
     return reply_error(kind, &err);
@@ -174,13 +172,11 @@ json_t *op_wait(json_t *args, const request_ctx_t *ctx) {
   apmsock_result_t r;
   op_rec_t *rec;
   int32_t timeout = 0;
-  argp_init(&p, args);
-  arg_result(&p, "result", &r, &rec);
+  result_arg(&p, args, &r, &rec);
   arg_int32(&p, "timeout_ms", &timeout);
   if (!argp_ok(&p))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
+  apmsock_error_t err = {0};
   bool signaled = false;
   apmsock_kind_t kind = apmsock_result_wait(r, timeout, &signaled, &err);
   if (kind != APMSOCK_OK)
@@ -194,16 +190,12 @@ json_t *op_release(json_t *args, const request_ctx_t *ctx) {
   argp_t p;
   apmsock_result_t r;
   op_rec_t *rec;
-  argp_init(&p, args);
-  arg_result(&p, "result", &r, &rec);
-  if (!argp_ok(&p))
+  if (!result_arg(&p, args, &r, &rec))
     return argp_reply(&p);
-  apmsock_error_t err;
-  memset(&err, 0, sizeof err);
+  apmsock_error_t err = {0};
   apmsock_kind_t kind = apmsock_result_release(r, &err);
-  if (kind != APMSOCK_OK)
-    return reply_error(kind, &err);
   /* Only a completed operation's result can be released. */
-  registry_free_buffer(rec);
-  return reply_ok(NULL);
+  if (kind == APMSOCK_OK)
+    registry_free_buffer(rec);
+  return reply_outcome(kind, &err);
 }
