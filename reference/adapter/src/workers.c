@@ -225,6 +225,15 @@ void workers_exit(json_t *id, json_t *args) {
     joiner_main(job);   /* no thread to spare: join right here */
 }
 
+/* The quit paths walk the workers by index: the count is read once, each
+ * entry under the lock, since a thread_start may grow the array meanwhile. */
+static size_t workers_now(void) {
+  pthread_mutex_lock(&list_mu);
+  size_t n = worker_count;
+  pthread_mutex_unlock(&list_mu);
+  return n;
+}
+
 static struct timespec deadline_in(int ms) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -242,9 +251,7 @@ static struct timespec deadline_in(int ms) {
 static bool wait_all_ended(int ms) {
   struct timespec until = deadline_in(ms);
   bool all = true;
-  pthread_mutex_lock(&list_mu);
-  size_t count = worker_count;
-  pthread_mutex_unlock(&list_mu);
+  size_t count = workers_now();
   for (size_t i = 1; i < count; i++) {
     pthread_mutex_lock(&list_mu);
     worker_t *w = workers[i];
@@ -272,9 +279,7 @@ static bool wait_all_ended(int ms) {
 }
 
 bool workers_stop_all(void) {
-  pthread_mutex_lock(&list_mu);
-  size_t count = worker_count;
-  pthread_mutex_unlock(&list_mu);
+  size_t count = workers_now();
   /* Queued after whatever each thread still has to do. */
   for (size_t i = 1; i < count; i++) {
     pthread_mutex_lock(&list_mu);
