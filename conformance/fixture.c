@@ -311,14 +311,19 @@ void cf_release(apmsock_result_t r) {
   cf_expect_ok(apmsock_result_release(r, &e), &e, "release the result");
 }
 
-void cf_send_ok(cf_pair_t *p, const uint8_t *buf, int32_t size, const char *what) {
+void cf_end_ok(cf_pair_t *p, apmsock_result_t r, int32_t size, const char *what) {
   apmsock_error_t e = {0};
-  apmsock_result_t r;
   int32_t n = -1;
-  cf_expect_ok(cf_begin(p, buf, size, 0, size, 0, NULL, NULL, &r, &e), &e, what);
   cf_expect_ok(cf_end(p, r, &n, &e), &e, what);
   ck_assert_msg(n == size, "%s: End returned %d bytes, expected %d", what, n, size);
   cf_release(r);
+}
+
+void cf_send_ok(cf_pair_t *p, const uint8_t *buf, int32_t size, const char *what) {
+  apmsock_error_t e = {0};
+  apmsock_result_t r;
+  cf_expect_ok(cf_begin(p, buf, size, 0, size, 0, NULL, NULL, &r, &e), &e, what);
+  cf_end_ok(p, r, size, what);
 }
 
 void cf_expect_peer_gets(cf_pair_t *p, const uint8_t *buf, size_t n, const char *what) {

@@ -98,6 +98,9 @@ apmsock_kind_t cf_begin(cf_pair_t *p, const uint8_t *buf, int32_t len, int32_t o
                         int32_t size, int32_t flags, apmsock_callback_t cb, void *state,
                         apmsock_result_t *r, apmsock_error_t *err);
 apmsock_kind_t cf_end(cf_pair_t *p, apmsock_result_t r, int32_t *n, apmsock_error_t *err);
+/* End of r must succeed with exactly `size` bytes (messages prefixed by
+ * `what`); then releases r. */
+void cf_end_ok(cf_pair_t *p, apmsock_result_t r, int32_t size, const char *what);
 /* Begin, End, release: must succeed with all bytes. */
 void cf_send_ok(cf_pair_t *p, const uint8_t *buf, int32_t size, const char *what);
 /* The peer gets exactly these bytes next (one datagram for UDP). */
