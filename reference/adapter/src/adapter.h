@@ -45,6 +45,10 @@ json_t *reply_outcome(apmsock_kind_t kind, const apmsock_error_t *err);
 json_t *reply_protocol_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 json_t *reply_unsupported(const char *why);
 json_t *error_object(apmsock_kind_t kind, const apmsock_error_t *err);
+/* p itself; NULL (an allocation failed) ends the process with a message on
+ * stderr: the adapter's own records (workers, queues, names) cannot be
+ * dropped without losing requests. */
+void *alloc_or_die(void *p);
 /* A JSON string that is never NULL, whatever the bytes. */
 json_t *json_text(const char *s);
 

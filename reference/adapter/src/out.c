@@ -25,6 +25,14 @@ static void write_locked(json_t *line) {
   free(text);
 }
 
+void *alloc_or_die(void *p) {
+  if (p == NULL) {
+    fputs("apmsock-adapter: out of memory\n", stderr);
+    abort();
+  }
+  return p;
+}
+
 void out_line(json_t *line) {
   pthread_mutex_lock(&out_mutex);
   write_locked(line);

@@ -21,11 +21,7 @@ static void *grow(void *array, size_t *cap, size_t need, size_t item) {
   size_t n = *cap ? *cap * 2 : 64;
   while (n < need)
     n *= 2;
-  void *p = realloc(array, n * item);
-  if (p == NULL) {
-    fputs("apmsock-adapter: out of memory\n", stderr);
-    abort();
-  }
+  void *p = alloc_or_die(realloc(array, n * item));
   *cap = n;
   return p;
 }
@@ -117,11 +113,7 @@ apmsock_socket_t *registry_sockets(size_t *count) {
 
 op_rec_t *registry_new_op(send_method_t method, apmsock_socket_t s, uint8_t *buffer,
                           char *state, bool end_in_callback) {
-  op_rec_t *rec = calloc(1, sizeof *rec);
-  if (rec == NULL) {
-    fputs("apmsock-adapter: out of memory\n", stderr);
-    abort();
-  }
+  op_rec_t *rec = alloc_or_die(calloc(1, sizeof *rec));
   rec->method = method;
   rec->socket = s;
   rec->buffer = buffer;

@@ -37,11 +37,7 @@ static size_t worker_count, worker_cap;
 static unsigned joiners;        /* thread_exit joins in flight (list_mu) */
 
 static worker_t *worker_new(unsigned number) {
-  worker_t *w = calloc(1, sizeof *w);
-  if (w == NULL) {
-    fputs("apmsock-adapter: out of memory\n", stderr);
-    abort();
-  }
+  worker_t *w = alloc_or_die(calloc(1, sizeof *w));
   w->number = number;
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cv, NULL);
@@ -52,11 +48,7 @@ static void add_worker(worker_t *w) {
   /* Called with list_mu held. */
   if (worker_count == worker_cap) {
     size_t n = worker_cap ? worker_cap * 2 : 16;
-    worker_t **p = realloc(workers, n * sizeof *p);
-    if (p == NULL) {
-      fputs("apmsock-adapter: out of memory\n", stderr);
-      abort();
-    }
+    worker_t **p = alloc_or_die(realloc(workers, n * sizeof *p));
     workers = p;
     worker_cap = n;
   }
@@ -81,11 +73,7 @@ worker_t *workers_main(void) {
 }
 
 static void push_item(worker_t *w, json_t *request) {
-  item_t *it = calloc(1, sizeof *it);
-  if (it == NULL) {
-    fputs("apmsock-adapter: out of memory\n", stderr);
-    abort();
-  }
+  item_t *it = alloc_or_die(calloc(1, sizeof *it));
   it->request = request;
   pthread_mutex_lock(&w->mu);
   if (w->tail)
