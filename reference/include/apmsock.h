@@ -39,8 +39,8 @@
  *    socket's state known before any byte is sent (disposed, not connected,
  *    invalid flags, denied by policy) come from Begin for both methods.
  *    Errors of the transmission itself (message too large, broadcast not
- *    allowed, unreachable, would block, reset) come from Begin for BeginSend
- *    and from End for BeginSendTo.
+ *    allowed, unreachable, would block, reset, shut down for sending) come
+ *    from Begin for BeginSend and from End for BeginSendTo.
  *
  * Threads
  * -------
@@ -365,8 +365,11 @@ APMSOCK_API apmsock_kind_t apmsock_close(apmsock_socket_t s, apmsock_error_t *er
  *
  * On APMSOCK_OK, *result_out is a new result owned by the caller, who
  * releases it with apmsock_result_release() once done with it.
- * Never blocks, whatever the socket's Blocking mode: a send that cannot go
- * out now stays pending (CONN-12). */
+ * Never blocks, whatever the socket's Blocking mode (CONN-12): on a blocking
+ * socket (the default) a send that cannot go out now stays pending until it
+ * has sent all `size` bytes (CONN-11); on a non-blocking socket a send that
+ * can queue no byte now is SocketException WouldBlock, and a stream send
+ * that can queue only part completes with that partial count. */
 APMSOCK_API apmsock_kind_t apmsock_begin_send(apmsock_socket_t s, const uint8_t *buffer,
                                               int32_t buffer_length, int32_t offset,
                                               int32_t size, int32_t flags,
