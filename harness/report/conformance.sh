@@ -85,7 +85,9 @@ for profile in $profiles; do
   if [ ! -x "$RUNNER" ]; then
     say "$RUNNER is missing: harness error"; record "harness-$profile" 3; continue
   fi
-  "$RUNNER" --impl "$IMPL" --profile "$profile" --reports "$REPORTS"
+  # One line per failing case: the evidence is in the report, and a foreign
+  # implementation's expected failures would otherwise bury the gate's verdict.
+  "$RUNNER" --impl "$IMPL" --profile "$profile" --reports "$REPORTS" -- --tb=line
   rc=$?
   if [ ! -s "$REPORTS/runs/$IMPL-harness-$profile.json" ] && [ "$rc" -ne 4 ]; then
     say "the harness wrote no run file (exit $rc): harness error"; rc=3
