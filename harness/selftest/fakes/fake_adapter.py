@@ -39,6 +39,8 @@ def main():
             if KIND == "exit":
                 sys.exit(3)
             if KIND == "hang":
+                # The hang under test: the harness must time the request out and
+                # kill us.  Bounded so a harness that never does leaves no process.
                 time.sleep(60)
                 sys.exit(0)
             if KIND == "garbage":
