@@ -39,7 +39,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsu
 all:
 
 -include reference/build.mk
--include reference/adapter/build.mk
+-include harness/adapters/reference/build.mk
 -include conformance/build.mk
 -include harness/build.mk
 -include harness/report/build.mk

@@ -3,7 +3,7 @@
 # the C suite and the harness run against it, then gcovr over reference/src only.
 #
 # Why reference/src only: it is the implementation, the thing SPEC promises the suite
-# reaches in full. reference/adapter is test plumbing (JSON framing, protocol errors that
+# reaches in full. harness/adapters/reference is test plumbing (JSON framing, protocol errors that
 # only a broken harness would trigger); reference/bench, conformance/ and harness/ are
 # not the implementation. Their runs still count: every line of reference/src the
 # adapter drives is measured.

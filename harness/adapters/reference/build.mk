@@ -1,9 +1,9 @@
-# reference/adapter: apmsock-adapter, the reference library behind the
+# harness/adapters/reference: apmsock-adapter, the reference library behind the
 # adapter protocol (harness/PROTOCOL.md).  Built in every VARIANT with the
 # variant's flags: the coverage report of reference/ counts the harness
 # runs made through this program.
 
-ADAPTER_DIR  := reference/adapter
+ADAPTER_DIR  := harness/adapters/reference
 ADAPTER_SRCS := $(wildcard $(ADAPTER_DIR)/src/*.c)
 ADAPTER_OBJS := $(patsubst $(ADAPTER_DIR)/src/%.c,$(B)/obj/adapter/%.o,$(ADAPTER_SRCS))
 ADAPTER_INC  := $(or $(REF_INC),reference/include)
