@@ -43,7 +43,7 @@ all:
 -include conformance/build.mk
 -include harness/build.mk
 -include harness/report/build.mk
--include harness/adapters/mono/build.mk
+-include harness/adapters/csharp/build.mk
 
 # Every test of the project.
 test:

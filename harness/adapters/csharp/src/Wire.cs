@@ -9,7 +9,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 
-namespace Apmsock.Mono
+namespace Apmsock.CSharp
 {
     // The request is malformed: the harness's fault, never Mono's.
     sealed class ProtocolError : Exception
@@ -216,11 +216,8 @@ namespace Apmsock.Mono
 
     static class Errors
     {
-        // The protocol's error object for an exception Mono threw.  Mono on
-        // Linux translates errno to the WSA number inside its runtime and
-        // keeps no errno on the exception, so "errno" is null: reporting a
-        // value guessed back from the WSA number would be the adapter's
-        // invention, not Mono's behaviour.
+        // The protocol's error object for an exception the runtime threw;
+        // "errno" is what the runtime keeps of the native error (Runtime.cs).
         public static Dictionary<string, object> Of (Exception e)
         {
             var ae = e as ArgumentException;
@@ -230,7 +227,7 @@ namespace Apmsock.Mono
                 { "param", ae != null ? ae.ParamName : null },
                 { "socket_error", se != null ? se.SocketErrorCode.ToString () : null },
                 { "socket_error_code", se != null ? (object) (int) se.SocketErrorCode : null },
-                { "errno", null },
+                { "errno", se != null ? Runtime.Errno (se) : null },
                 { "message", e.Message ?? "" },
             };
         }

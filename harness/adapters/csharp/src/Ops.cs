@@ -8,7 +8,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 
-namespace Apmsock.Mono
+namespace Apmsock.CSharp
 {
     sealed class ResultEntry
     {
@@ -364,7 +364,7 @@ namespace Apmsock.Mono
                 try {
                     s.Close ();
                 } catch (Exception e) {
-                    Console.Error.WriteLine ("apmsock-mono-adapter: closing at quit: " + e.Message);
+                    Console.Error.WriteLine (Runtime.Program + ": closing at quit: " + e.Message);
                 }
             }
         }
@@ -397,7 +397,7 @@ namespace Apmsock.Mono
                 }
                 Output.Callback (ev);
             } catch (Exception e) {
-                Console.Error.WriteLine ("apmsock-mono-adapter: callback of " + name + ": " + e);
+                Console.Error.WriteLine (Runtime.Program + ": callback of " + name + ": " + e);
             }
         }
     }

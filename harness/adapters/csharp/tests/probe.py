@@ -4,7 +4,7 @@ It asserts nothing about Mono (the harness judges conformance): it prints one
 line per probe, `CLAUSE: observation`, the evidence behind the findings in
 ../README.md.  Every wait is bounded.
 
-    /usr/bin/python3 harness/adapters/mono/tests/probe.py \
+    /usr/bin/python3 harness/adapters/csharp/tests/probe.py \
         [--adapter "mono build/release/bin/apmsock-mono-adapter.exe"] [-k CLAUSE]
 """
 import argparse

@@ -6,7 +6,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 
-namespace Apmsock.Mono
+namespace Apmsock.CSharp
 {
     sealed class Worker
     {
@@ -95,7 +95,7 @@ namespace Apmsock.Mono
                 } catch (Exception e) {
                     // A request's own handler reports its errors; reaching
                     // here is an adapter bug, and it must not end the thread.
-                    Console.Error.WriteLine ("apmsock-mono-adapter: worker " + Name + ": " + e);
+                    Console.Error.WriteLine (Runtime.Program + ": worker " + Name + ": " + e);
                 }
             }
         }

@@ -9,7 +9,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace Apmsock.Mono
+namespace Apmsock.CSharp
 {
     sealed class JsonException : Exception
     {

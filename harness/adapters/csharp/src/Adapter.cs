@@ -1,4 +1,4 @@
-// apmsock adapter for Mono's System.Net.Sockets.Socket: reads protocol
+// apmsock adapter for the System.Net.Sockets.Socket of Mono or .NET: reads protocol
 // requests (harness/PROTOCOL.md) from stdin, hands each to the thread it
 // names, and lets Ops carry it out on the real Socket class.
 using System;
@@ -7,7 +7,7 @@ using System.IO;
 using System.Text;
 using System.Threading;
 
-namespace Apmsock.Mono
+namespace Apmsock.CSharp
 {
     static class Adapter
     {
@@ -22,7 +22,7 @@ namespace Apmsock.Mono
         {
             Output.Init ();
             AppDomain.CurrentDomain.UnhandledException += (s, e) =>
-                Console.Error.WriteLine ("apmsock-mono-adapter: unhandled: " + e.ExceptionObject);
+                Console.Error.WriteLine (Runtime.Program + ": unhandled: " + e.ExceptionObject);
             main = new Worker ("main");
             var reader = new Thread (ReadLoop);
             reader.IsBackground = true;
@@ -44,7 +44,7 @@ namespace Apmsock.Mono
                         return;
                 }
             } catch (Exception e) {
-                Console.Error.WriteLine ("apmsock-mono-adapter: reading stdin: " + e);
+                Console.Error.WriteLine (Runtime.Program + ": reading stdin: " + e);
             }
             // End of input is an implicit quit.
             Quit (null);
@@ -136,7 +136,7 @@ namespace Apmsock.Mono
             } catch (Exception e) {
                 // Not thrown by Mono's API (those are wrapped in ImplFault):
                 // a request the adapter could not make sense of.
-                Console.Error.WriteLine ("apmsock-mono-adapter: request " + id + ": " + e);
+                Console.Error.WriteLine (Runtime.Program + ": request " + id + ": " + e);
                 ReplyProtocolError (id, "adapter could not carry out the request: " + e.GetType ().Name + ": " + e.Message);
                 return;
             }
@@ -161,11 +161,11 @@ namespace Apmsock.Mono
             case "thread_start": return ThreadStart ();
             case "thread_exit": return ThreadExit (id, a);
             case "trace":
-                throw new Unsupported ("Mono's Socket emits no System.Net trace records for BeginSend/BeginSendTo");
+                throw new Unsupported (Runtime.NoTrace);
             case "stats":
-                throw new Unsupported ("Mono exposes no allocation or context-cache counters");
+                throw new Unsupported (Runtime.NoStats);
             case "policy":
-                throw new Unsupported ("Mono has no code access security: no send-permission hook to drive");
+                throw new Unsupported (Runtime.NoPolicy);
             default:
                 return Ops.Run (op, a);
             }
@@ -177,8 +177,9 @@ namespace Apmsock.Mono
             // compares the majors and decides.
             Args.Str (a, "protocol");
             return new Dictionary<string, object> {
-                { "implementation", "mono-System.Net.Sockets" },
-                { "version", MonoVersion () },
+                { "implementation", Runtime.Name },
+                { "version", Runtime.Version () },
+                { "runtime", Runtime.Description () },
                 { "protocol", Protocol },
                 { "contract", "1.0" },
                 { "capabilities", Capabilities () },
@@ -195,24 +196,6 @@ namespace Apmsock.Mono
             }
             caps.AddRange (new object[] { "broadcast", "blocking", "send_buffer", "begin_connect", "begin_accept", "threads" });
             return caps;
-        }
-
-        // Mono.Runtime is internal: its display name is the only place the
-        // runtime's own version is kept.
-        static string MonoVersion ()
-        {
-            try {
-                var t = Type.GetType ("Mono.Runtime");
-                var m = t == null ? null : t.GetMethod ("GetDisplayName",
-                    System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
-                if (m != null) {
-                    string s = (string) m.Invoke (null, null);
-                    int sp = s.IndexOf (' ');
-                    return sp > 0 ? s.Substring (0, sp) : s;
-                }
-            } catch (Exception) {
-            }
-            return Environment.Version.ToString ();
         }
 
         static int threadCounter;
@@ -267,7 +250,7 @@ namespace Apmsock.Mono
                 Environment.Exit (0);
             var watchdog = new Thread (() => {
                 Thread.Sleep (5000);
-                Console.Error.WriteLine ("apmsock-mono-adapter: main thread busy at quit; closing sockets");
+                Console.Error.WriteLine (Runtime.Program + ": main thread busy at quit; closing sockets");
                 Ops.CloseAll ();
                 Thread.Sleep (2000);
                 ReplyQuit (id);

@@ -1,4 +1,4 @@
-"""A minimal adapter driver for the Mono adapter's own tests (the real harness
+"""A minimal adapter driver for the C# adapter's own tests (the real harness
 lives in harness/; this one only has to pipe a session and read it back).
 Every wait is bounded; a missing reply fails with the lines seen so far."""
 import json
