@@ -39,3 +39,18 @@ def command(root, impl, adapter=None, variant=None):
         prog = os.path.join(root, prog)
     argv = [a.replace("{adapter}", prog).replace("{variant}", variant) for a in d["command"]]
     return argv, prog
+
+
+def missing_requirement(root, impl):
+    """None, or one line naming the program an implementation's command needs
+    (its `requires: {program, what}`) when that program is not on PATH: the
+    .NET SDK is optional on a Debian machine, and its absence must read as
+    exactly that, not as an adapter that was never built."""
+    import shutil
+    req = (load(root).get(impl) or {}).get("requires")
+    if not isinstance(req, dict) or not req.get("program"):
+        return None
+    if shutil.which(req["program"]):
+        return None
+    return "%s not found on PATH: implementation %s needs %s" % (
+        req["program"], impl, req.get("what") or req["program"])

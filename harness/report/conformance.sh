@@ -42,6 +42,13 @@ else
   profiles="documented portable"
 fi
 
+# An implementation whose command needs an optional program (the .NET SDK):
+# without it nothing of this run could mean anything, so one line and exit 4.
+missing=$(cd harness && $PYTHON -c 'import sys; from apmsock_harness import registry
+print(registry.missing_requirement("..", sys.argv[1]) or "")' "$IMPL" 2>/dev/null)
+if [ -n "$missing" ]; then
+  say "usage: $missing"; exit 4
+fi
 
 say "build"
 if ! $MAKE --no-print-directory all; then
