@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from . import ReportError, checkxml, gate, junit, runfiles
-from . import html_clauses, html_compare, html_evidence, html_findings, html_index
+from . import html_clauses, html_compare, html_differences, html_evidence, html_findings, html_index
 from .catalogue import Baseline, Catalogue
 from .compare import compare, summary_text, text as compare_text
 from .model import Matrix
@@ -119,6 +119,7 @@ def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path
                html_evidence.render(r, cat, baselines.get(r["implementation"]["id"])))
     _write(os.path.join(reports, "clauses.html"), html_clauses.render(cat))
     _write(os.path.join(reports, "findings.html"), html_findings.render(m, baselines))
+    _write(os.path.join(reports, "differences.html"), html_differences.render(m, baselines))
     comp = None
     if compare_path:
         old = runfiles.load_json(compare_path)

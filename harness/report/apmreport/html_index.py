@@ -118,6 +118,8 @@ def render(m, compare_summary=None, reports_dir=None):
                  " (revision %s)" % esc(doc["suite_revision"]) if doc.get("suite_revision") else "",
                  esc(doc["contract_version"]), esc(doc["generated"]),
                  len(m.runs), len(m.impls))]
+    parts.append('<p><a href="differences.html">How the implementations differ</a>: where they disagree '
+                 'with each other, and where all deviate from the documents the same way</p>')
     if reports_dir and os.path.exists(os.path.join(reports_dir, "coverage", "index.html")):
         parts.append('<p><a href="coverage/index.html">Coverage of the reference (gcovr)</a>%s</p>'
                      % esc(_coverage_figures(os.path.join(reports_dir, "coverage", "summary.json"))))
