@@ -11,7 +11,7 @@
 #   check-harness-sanitizers  the full harness against the reference adapter
 #                    built with ASan+UBSan and with TSan (halt on the first
 #                    report: it shows as ERROR(crash) on the case)
-#   conform-harness  IMPL=reference|mono PROFILE=documented|portable
+#   conform-harness  IMPL=reference|mono|dotnet PROFILE=documented|portable
 
 HARNESS_DIR  := harness
 HARNESS_IMPL ?= $(or $(IMPL),reference)
