@@ -40,19 +40,17 @@ $(B)/bin/apmsock-adapter-faulty-%: $(ADAPTER_OBJS) $(B)/lib/libapmsock-faulty-%.
 	  -Wl,-rpath,$(abspath $(B)/lib) $(UV_LIBS) $(JANSSON_LIBS) -pthread
 
 check-harness-faulty: $(HARNESS_FAULTY)
-	$(PYTHON) $(HARNESS_DIR)/selftest/check_faulty.py --bin-dir $(B)/bin --out $(REPORTS)/harness-faulty $(FAULTS)
+	$(PYTHON) $(HARNESS_DIR)/selftest/check_faulty.py --bin-dir $(B)/bin --out $(REPORTS)/selftest/harness-faulty $(FAULTS)
 
 check-harness-sanitizers:
 	$(MAKE) VARIANT=asan adapter
 	$(MAKE) VARIANT=tsan adapter
 	ASAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(PYTHON) $(HARNESS_DIR)/conform --impl reference --adapter build/asan/bin/apmsock-adapter -q \
-	  --request-timeout 15 --results $(REPORTS)/harness-sanitizers/asan.json \
-	  --junitxml $(REPORTS)/harness-sanitizers/asan.xml
+	  --request-timeout 15 --results $(REPORTS)/selftest/harness-sanitizers/asan.json --no-junit
 	TSAN_OPTIONS=halt_on_error=1 \
 	  $(PYTHON) $(HARNESS_DIR)/conform --impl reference --adapter build/tsan/bin/apmsock-adapter -q \
-	  --request-timeout 15 --results $(REPORTS)/harness-sanitizers/tsan.json \
-	  --junitxml $(REPORTS)/harness-sanitizers/tsan.xml
+	  --request-timeout 15 --results $(REPORTS)/selftest/harness-sanitizers/tsan.json --no-junit
 
 conform-harness:
 	$(PYTHON) $(HARNESS_DIR)/conform --impl $(HARNESS_IMPL) --profile $(or $(PROFILE),documented) --reports $(REPORTS)
