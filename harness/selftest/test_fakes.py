@@ -49,6 +49,33 @@ def test_driver_reports_each_breakage(monkeypatch, mode, want, sig):
     a.stop(1.0)
 
 
+def _gone(pid):
+    """True when pid has ended: no such process, or a zombie waiting for its reaper."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_timed_out_adapters_children_end_with_it(monkeypatch):
+    """The adapter leads its own process group; a timeout kills the group, not the adapter alone."""
+    import re
+    a = _adapter("orphan:socket", monkeypatch)
+    with pytest.raises(AdapterFailure) as ei:
+        a.call("socket", {"family": "inet", "type": "dgram"})
+    assert ei.value.mode == "timeout"
+    text = a.wait_stderr(lambda t: re.search(r"child pid (\d+)", t), timeout=5.0)
+    assert text, "the fake did not report its child: %r" % a.stderr_text()
+    child = int(text.group(1))
+    # The child holds the adapter's stdout and stderr: the readers end only once it is gone.
+    for t in a._threads:
+        t.join(10.0)
+        assert not t.is_alive(), "%s still reading: the child outlived the adapter" % t.name
+    assert _gone(child), "child %d still running" % child
+    a.stop(1.0)
+
+
 def test_driver_protocol_mismatch(monkeypatch):
     monkeypatch.setenv("FAKE_ADAPTER_MODE", "major")
     a = Adapter([FAKE], timeout=2.0)
