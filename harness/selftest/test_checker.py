@@ -61,3 +61,25 @@ def test_the_reference_adapter_passes_every_check():
     p, v = check_adapter(adapter)
     assert p.returncode == 0, p.stdout + p.stderr
     assert v == {c: "PASS" for c in CHECKS}, p.stdout
+
+
+SKELETON = os.path.join(HARNESS, "adapters", "skeleton", "adapter.py")
+
+
+def test_the_skeleton_passes_every_protocol_check():
+    p, v = check_adapter("%s %s" % (sys.executable, SKELETON))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert v == {c: "PASS" for c in CHECKS}, p.stdout
+    assert "my-implementation 0.0, protocol 1.0" in p.stdout
+
+
+def test_the_skeleton_runs_the_cases_as_unsupported(tmp_path):
+    """Unfilled, every case it meets is UNSUPPORTED (never FAIL or ERROR): the loop is sound."""
+    import json
+    results = tmp_path / "run.json"
+    p = subprocess.run([sys.executable, CONFORM, "--impl", "reference", "--adapter", SKELETON, "-n", "0", "-q",
+                        "--results", str(results), "--no-junit", "-k", "CONN_01 or END_01"],
+                       capture_output=True, text=True, timeout=120)
+    cases = json.loads(results.read_text())["cases"]
+    assert cases and {c["verdict"] for c in cases} == {"UNSUPPORTED"}, p.stdout[-2000:]
+    assert p.returncode == 1  # the reference's (empty) baseline: each UNSUPPORTED is a deviation
