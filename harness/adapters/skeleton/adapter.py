@@ -315,12 +315,20 @@ THREADS = Names("t")
 JOINERS = []   # thread_exit replies still to come: quit answers after them
 
 
+def _no_duplicates(pairs):
+    """A key given twice makes the line unreadable (which "id" was meant?)."""
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key given twice")
+    return dict(pairs)
+
+
 def handle_line(line):
     """One stdin line; True when it ends the session (quit)."""
     if not line.strip():
         return False
     try:
-        req = json.loads(line)
+        req = json.loads(line, object_pairs_hook=_no_duplicates)
     except ValueError as e:
         write_line({"id": None, "ok": False, "protocol_error": "not JSON: %s" % e})
         return False
