@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make conformance`: build, run the C suite and the harness against IMPL, write
-# reports/, exit with the gate's code (SPEC section 4):
+# reports/, exit with the gate's code (docs/DESIGN.md section 4):
 #   0 results match the baseline, 1 regression, 2 only unexpected passes,
 #   3 harness error (something could not run or its output is broken), 4 usage.
 # Every step runs even when an earlier one found a regression, so the report is whole;

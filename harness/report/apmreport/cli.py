@@ -1,4 +1,4 @@
-"""Command line of the report step. Exit codes follow SPEC section 4:
+"""Command line of the report step. Exit codes follow docs/DESIGN.md section 4:
 0 match, 1 regression, 2 only unexpected passes, 3 harness error (broken input), 4 usage."""
 
 import argparse
