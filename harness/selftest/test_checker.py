@@ -78,8 +78,10 @@ def test_the_skeleton_runs_the_cases_as_unsupported(tmp_path):
     import json
     results = tmp_path / "run.json"
     p = subprocess.run([sys.executable, CONFORM, "--impl", "reference", "--adapter", SKELETON, "-n", "0", "-q",
-                        "--results", str(results), "--no-junit", "-k", "CONN_01 or END_01"],
-                       capture_output=True, text=True, timeout=120)
+                        "--reports", str(tmp_path / "reports"), "--results", str(results), "--no-junit",
+                        "-k", "CONN_01 or END_01"], capture_output=True, text=True, timeout=120)
     cases = json.loads(results.read_text())["cases"]
     assert cases and {c["verdict"] for c in cases} == {"UNSUPPORTED"}, p.stdout[-2000:]
     assert p.returncode == 1  # the reference's (empty) baseline: each UNSUPPORTED is a deviation
+    # --no-junit (self-test runs: check_faulty, the sanitizer runs): reports/junit/ holds current runs only
+    assert not (tmp_path / "reports" / "junit").exists()

@@ -127,16 +127,6 @@ def test_runner_goes_on_after_a_broken_adapter(tmp_path, mode, want):
     assert all("reproduce: harness/conform --impl reference" in tc.find("error").text for tc in tcs)
 
 
-def test_a_self_test_run_writes_no_junit(tmp_path):
-    """--no-junit (check_faulty, the sanitizer runs): reports/junit/ holds the current runs only."""
-    env = dict(os.environ, FAKE_ADAPTER_MODE="notconn")
-    p = subprocess.run([sys.executable, CONFORM, "--impl", "reference", "--adapter", FAKE, "-n", "0", "-q",
-                        "--reports", str(tmp_path / "reports"), "--results", str(tmp_path / "r.json"),
-                        "--no-junit", "-k", "CONN_01"], env=env, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert (tmp_path / "r.json").exists() and not (tmp_path / "reports" / "junit").exists()
-
-
 def test_runner_matches_with_a_correct_fake(tmp_path):
     p, run = _conform(tmp_path, "notconn")
     assert p.returncode == 0, p.stdout + p.stderr
