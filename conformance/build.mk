@@ -8,9 +8,10 @@
 #                                    (.so, or .a plus IMPL_LIBS=its dependencies);
 #                                    test failures do not stop make: the verdicts
 #                                    are in $(REPORTS)/c/
-# Outputs: $(REPORTS)/c/check-<impl>.xml (Check XML), .tap, junit-<impl>.xml,
-# info-<impl>.log (what the INFO clauses recorded); asan/tsan runs: in
-# $(REPORTS)/c/asan/ and $(REPORTS)/c/tsan/.
+# Outputs: $(REPORTS)/c/check-<impl>.check.xml (Check's own XML, not JUnit), .tap,
+# info-<impl>.log (what the INFO clauses recorded), and the run's one JUnit file
+# $(REPORTS)/junit/c-<impl>-documented.xml.  asan/tsan runs are self-tests of the
+# reference, not runs to report: $(REPORTS)/selftest/c-asan/ and c-tsan/, no JUnit.
 
 CONF_SRCS := $(wildcard conformance/*.c)
 CONF_OBJS := $(CONF_SRCS:conformance/%.c=$(B)/obj/conformance/%.o)
@@ -18,7 +19,8 @@ CONF_HDRS := $(wildcard conformance/*.h) $(REF_INC)/apmsock.h
 CONF_BIN  := $(B)/bin/apmsock-conformance
 # Sanitizer runs get their own folder so that they never overwrite the
 # release run's reports (the coverage run sets REPORTS itself).
-CONF_OUT   = $(REPORTS)/c$(if $(filter asan tsan,$(VARIANT)),/$(VARIANT))
+CONF_OUT   = $(if $(filter asan tsan,$(VARIANT)),$(REPORTS)/selftest/c-$(VARIANT),$(REPORTS)/c)
+CONF_JUNIT = $(if $(filter asan tsan,$(VARIANT)),,$(REPORTS)/junit/c-$(1)-documented.xml)
 
 # Sanitizer reports inside a forked test must fail that test: halt at the
 # first report and exit with a status Check reports as an early exit.
@@ -66,14 +68,15 @@ endif
 # $(1) binary, $(2) implementation name, $(3) output directory.  Leaves the
 # runner's status in $$rc: 0 passed, 1 tests failed, other: the run broke.
 define conf_run
-mkdir -p $(3) && rm -f $(3)/check-$(2).xml $(3)/check-$(2).tap $(3)/info-$(2).log && \
+mkdir -p $(3) && rm -f $(3)/check-$(2).check.xml $(3)/check-$(2).tap $(3)/info-$(2).log $(call CONF_JUNIT,$(2)) && \
 $(1) --list > $(3)/list-$(2).txt && \
 start=$$(date +%s%N); \
-$(CONF_ENV) CF_INFO_LOG=$(3)/info-$(2).log $(1) --xml $(3)/check-$(2).xml --tap $(3)/check-$(2).tap; rc=$$?; \
+$(CONF_ENV) CF_INFO_LOG=$(3)/info-$(2).log $(1) --xml $(3)/check-$(2).check.xml --tap $(3)/check-$(2).tap; rc=$$?; \
 echo "conformance-c: $(2): runner exit $$rc in $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; \
-$(PYTHON) conformance/check2junit.py --suite c-$(2) --tap $(3)/check-$(2).tap --list $(3)/list-$(2).txt \
+$(PYTHON) conformance/check2junit.py --impl $(2) $(if $(IMPL_LIB),--library $(IMPL_LIB)) \
+  --tap $(3)/check-$(2).tap --list $(3)/list-$(2).txt \
   $(if $(wildcard fixtures/clauses.yaml),--clauses fixtures/clauses.yaml) --info $(3)/info-$(2).log \
-  $(3)/check-$(2).xml $(3)/junit-$(2).xml || rc=3
+  $(3)/check-$(2).check.xml $(call CONF_JUNIT,$(2)) || rc=3
 endef
 
 check-c-reference: $(CONF_BIN)

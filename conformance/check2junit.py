@@ -1,31 +1,31 @@
 #!/usr/bin/python3
-"""Converts the Check XML log of the C suite into JUnit XML.
+"""Checks the C suite's Check XML log for completeness and writes the run's JUnit XML.
 
-    check2junit.py [--suite NAME] [--tap FILE] [--list FILE] [--clauses YAML] CHECK_XML JUNIT_XML
+    check2junit.py [--impl NAME] [--library PATH] [--tap FILE] [--list FILE] [--clauses YAML]
+                   [--info FILE] CHECK_XML [JUNIT_XML]
 
-One <testcase> per Check test: name = the test function (test_CONN_07_udp_v6_send_to),
-classname = apmsock.<suite>.<TCase>, properties clause (CONN-07), level (MUST/SHOULD/INFO,
-from the catalogue fixtures/clauses.yaml when given), family, mode and signal.
-An assertion failure becomes <failure>; a crash (signal), a timeout or an early exit
-(e.g. a sanitizer report) becomes <error>.  --tap cross-checks the TAP log of the same
-run; --list (the output of `apmsock-conformance --list`) checks that no test is missing,
-so a run that died half way is an error, not a shorter pass.
-Exit status: 0 converted, 3 the log is missing, unreadable or incomplete.  Stdlib only.
+The JUnit is the one every apmsock run has (harness/report/apmreport/junit.py, from the
+run that harness/report/apmreport/checkxml.py makes of the Check log): testcase name =
+the case ID (CONN-07[udp_v6]), classname = apmsock.<impl>.c.documented.<FAMILY>, an
+assertion failure -> <failure>, a crash (signal), timeout or early exit (e.g. a sanitizer
+report) -> <error>, with the reproducer command in the body. Without JUNIT_XML (sanitizer
+runs: self-test output, not a run to report) only the checks run.
+--tap cross-checks the TAP log of the same run; --list (the output of
+`apmsock-conformance --list`) checks that no test is missing, so a run that died half way
+is an error, not a shorter pass.
+Exit status: 0 converted, 3 the log is missing, unreadable or incomplete.
+read_check() and mode_of() are stdlib only (fixtures/faulty/check-faulty.py uses them).
 """
 import argparse
+import os
 import re
 import signal
 import sys
 import xml.etree.ElementTree as ET
 
 NS = "{http://check.sourceforge.net/ns}"
-NAME_RE = re.compile(r"^test_([A-Z]+)_(\d+)_")
 SIGNAL_RE = re.compile(r"Received signal (\d+) \(([^)]*)\)")
-
-
-def clause_of(name):
-    m = NAME_RE.match(name)
-    return f"{m.group(1)}-{m.group(2)}" if m else ""
+REPORT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "harness", "report")
 
 
 def mode_of(result, message):
@@ -73,38 +73,6 @@ def read_check(path):
     return tests
 
 
-def read_levels(path):
-    """{clause id: level} from the catalogue; a plain line scan (stdlib only)
-    of its records: `- id: X` followed, within the record, by `level: Y`."""
-    levels, current = {}, None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"^\s*-\s+id:\s*([A-Z]+-\d+)\s*$", line)
-            if m:
-                current = m.group(1)
-                continue
-            m = re.match(r"^\s+level:\s*([A-Z]+)\s*$", line)
-            if m and current and current not in levels:
-                levels[current] = m.group(1)
-    return levels
-
-
-def read_skips(path):
-    """{test name: reason} from the INFO log: a test that could not run in
-    this environment (e.g. no network namespace) passes in Check and says
-    `INFO <clause> <test>: SKIP: <reason>`."""
-    out = {}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                m = re.match(r"^INFO \S+ (\S+): SKIP: (.*)$", line.rstrip("\n"))
-                if m:
-                    out[m.group(1)] = m.group(2)
-    except FileNotFoundError:
-        pass
-    return out
-
-
 def read_tap(path):
     """{test name: ok?} from Check's TAP log."""
     out = {}
@@ -118,13 +86,14 @@ def read_tap(path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--suite", default="c")
+    ap.add_argument("--impl", default="reference")
+    ap.add_argument("--library", help="the library the suite was linked against (for the reproducer)")
     ap.add_argument("--tap")
     ap.add_argument("--list")
     ap.add_argument("--clauses")
-    ap.add_argument("--info", help="the INFO log of the run: its SKIP lines mark tests skipped")
+    ap.add_argument("--info", help="the INFO log of the run (recorded lines go to each case's evidence)")
     ap.add_argument("check_xml")
-    ap.add_argument("junit_xml")
+    ap.add_argument("junit_xml", nargs="?")
     args = ap.parse_args()
     try:
         tests = read_check(args.check_xml)
@@ -132,8 +101,6 @@ def main():
         print(exc, file=sys.stderr)
         return 3
     problems = []
-    levels = read_levels(args.clauses) if args.clauses else {}
-    skipped = read_skips(args.info) if args.info else {}
     if args.list:
         with open(args.list, encoding="utf-8") as f:
             wanted = [line.split("\t")[-1].strip() for line in f if line.strip()]
@@ -146,38 +113,25 @@ def main():
             ok = t["result"] == "success"
             if tap.get(t["name"], ok) != ok:
                 problems.append(f"{t['name']}: XML and TAP disagree")
-
-    root = ET.Element("testsuites", name=f"apmsock-{args.suite}")
     failures = sum(t["result"] == "failure" for t in tests)
     errors = sum(t["result"] not in ("success", "failure") for t in tests)
-    nskipped = sum(t["result"] == "success" and t["name"] in skipped for t in tests)
-    ts = ET.SubElement(root, "testsuite", name=f"apmsock.{args.suite}", tests=str(len(tests)),
-                       failures=str(failures), errors=str(errors), skipped=str(nskipped),
-                       time=f"{sum(t['time'] for t in tests):.6f}")
-    for t in tests:
-        mode, sig = mode_of(t["result"], t["message"])
-        tc = ET.SubElement(ts, "testcase", name=t["name"],
-                           classname=f"apmsock.{args.suite}.{t['tcase']}",
-                           time=f"{t['time']:.6f}")
-        props = ET.SubElement(tc, "properties")
-        clause = clause_of(t["name"])
-        for key, value in (("clause", clause), ("level", levels.get(clause, "")),
-                           ("family", t["tcase"]),
-                           ("mode", mode), ("signal", sig), ("where", t["where"])):
-            if value:
-                ET.SubElement(props, "property", name=key, value=value)
-        if t["result"] == "success" and t["name"] in skipped:
-            ET.SubElement(tc, "skipped", message=skipped[t["name"]])
-        elif t["result"] == "failure":
-            el = ET.SubElement(tc, "failure", message=t["message"], type="assertion")
-            el.text = f"{t['where']}: {t['message']}"
-        elif t["result"] != "success":
-            el = ET.SubElement(tc, "error", message=t["message"], type=mode)
-            el.text = f"{t['where']}: {t['message']}"
-    ET.ElementTree(root).write(args.junit_xml, encoding="utf-8", xml_declaration=True)
+    if args.junit_xml:
+        sys.path.append(REPORT)
+        from apmreport import ReportError, catalogue, checkxml, junit
+        try:
+            cat = catalogue.Catalogue.load(args.clauses) if args.clauses else None
+            run = checkxml.convert([args.check_xml], args.impl, catalogue=cat, expect_list=args.list,
+                                   info_log=args.info if args.info and os.path.exists(args.info) else None)
+        except ReportError as exc:
+            print(f"check2junit: {exc}", file=sys.stderr)
+            return 3
+        if args.library:
+            run["implementation"]["library"] = args.library
+        junit.write_to(run, args.junit_xml)
     for p in problems:
         print(f"check2junit: {p}", file=sys.stderr)
-    print(f"check2junit: {len(tests)} tests, {failures} failures, {errors} errors -> {args.junit_xml}")
+    print(f"check2junit: {len(tests)} tests, {failures} failures, {errors} errors"
+          + (f" -> {args.junit_xml}" if args.junit_xml else ""))
     return 3 if problems else 0
 
 

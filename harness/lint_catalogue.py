@@ -9,8 +9,13 @@ Citations are read from both suites:
   - the harness: `@pytest.mark.clause("CONN-07")` markers and test functions
     named `test_<FAM>_<NN>_...` in harness/cases/*.py, and the `clause:`
     fields of the case tables in fixtures/cases/*.yaml.
-The catalogue itself is checked too (shape, verbatim sentences).
-Exit status: 0 clean, 1 findings, 2 the catalogue or a table is malformed.
+The catalogue itself is checked too: its shape, and -- when a folder of the seed
+documents is given (--seeds DIR, $APMSOCK_SEEDS, `make lint-catalogue SEEDS_DIR=DIR`) --
+every quoted sentence verbatim against them; without one it says that check was skipped.
+The seeds are not part of the project; CI passes them when it has a copy.
+fixtures/socket-errors.yaml must agree with the header's X-macro tables (errtable.py).
+Exit status: 0 clean, 1 findings, 2 the catalogue or a table is malformed or the seed
+folder given does not exist.
 """
 import argparse
 import glob
@@ -23,7 +28,7 @@ sys.path.insert(0, HERE)
 
 import yaml  # noqa: E402
 
-from apmsock_harness import catalogue  # noqa: E402
+from apmsock_harness import catalogue, errtable  # noqa: E402
 
 FAM = "|".join(catalogue.FAMILIES)
 C_TEST_RE = re.compile(r"\btest_(%s)_(\d\d)(?![0-9])" % FAM)
@@ -125,6 +130,13 @@ def lint(root, seeds_dir, out=sys.stdout):
             srcs = sorted(c.get(cid, set()) | py.get(cid, set()))
             problems.append("%s is cited by %s but fixtures/clauses.yaml has no such clause"
                             % (cid, ", ".join(srcs)))
+    if os.path.exists(errtable.default_path(root)):
+        try:
+            for d in errtable.check(root):
+                problems.append("fixtures/socket-errors.yaml disagrees with reference/include/apmsock.h: " + d)
+        except (OSError, errtable.TableError) as e:
+            print("lint-catalogue: malformed: %s" % e, file=out)
+            return 2
     for t in uncited_tests(root):
         problems.append("%s cites no clause (add @pytest.mark.clause(\"ID\") and name it test_<FAM>_<NN>_...)" % t)
     for p in problems:
@@ -143,18 +155,18 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", default=os.path.dirname(HERE), help="project root")
     ap.add_argument("--seeds", default=None,
-                    help="folder of the seed documents (default: shared/seeds beside the project, "
-                         "or $APMSOCK_SEEDS); the sentences are checked verbatim against them")
+                    help="folder of the seed documents (or $APMSOCK_SEEDS): the quoted sentences are "
+                         "checked verbatim against them; without it that check is skipped")
     args = ap.parse_args(argv)
-    seeds = args.seeds or os.environ.get("APMSOCK_SEEDS")
-    if not seeds:
-        for cand in (os.path.join(args.root, "shared", "seeds"),
-                     os.path.join(os.path.dirname(args.root), "shared", "seeds")):
-            if os.path.isdir(cand):
-                seeds = cand
-                break
+    seeds = args.seeds or os.environ.get("APMSOCK_SEEDS") or None
     if seeds is None:
-        print("lint-catalogue: note: seed documents not found; sentences not checked verbatim")
+        print("lint-catalogue: seed check skipped: no seed folder given "
+              "(--seeds DIR, APMSOCK_SEEDS=DIR or make lint-catalogue SEEDS_DIR=DIR)")
+    elif not os.path.isdir(seeds):
+        print("lint-catalogue: usage error: seed folder %s does not exist" % seeds, file=sys.stderr)
+        return 2
+    else:
+        print("lint-catalogue: checking the quoted sentences verbatim against %s" % seeds)
     return lint(args.root, seeds)
 
 

@@ -7,8 +7,14 @@ exchange is kept as evidence.  An adapter that exits, is killed by a signal,
 stops answering or prints something that is not a protocol line is *broken*:
 the pending and all later requests raise AdapterFailure with the mode
 (crash, timeout, garbage, protocol) and the caller restarts it.
+
+Invariant: the adapter leads its own process group (a new session), and
+every end of it -- quit, kill on a broken case -- ends the whole group, so
+nothing an adapter started (a runtime's helper, a shell's child) outlives
+it, holds its stdout open, or keeps sending into the next case.
 """
 import json
+import os
 import signal
 import subprocess
 import threading
@@ -154,7 +160,8 @@ class Adapter:
         try:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=self.env, cwd=self.cwd, bufsize=0)
+                stderr=subprocess.PIPE, env=self.env, cwd=self.cwd, bufsize=0,
+                start_new_session=True)
         except OSError as e:
             self.failure = AdapterFailure("crash", "cannot start %s: %s" % (self.argv, e))
             raise self.failure
@@ -200,23 +207,31 @@ class Adapter:
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
+            pass
+        self._kill_group()
         for t in self._threads:
             t.join(timeout)
         if self.failure is None:
             self.failure = AdapterFailure("crash", "adapter stopped")
 
     def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            try:
-                self.proc.wait(2.0)
-            except subprocess.TimeoutExpired:
-                pass
+        if self.proc is not None:
+            self._kill_group()
+
+    def _kill_group(self):
+        """SIGKILL to the adapter's process group (it is the leader: pgid = pid), then
+        reap the adapter.  The group outlives a leader that already exited while any
+        child remains in it, so this runs after a clean quit too."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # nobody left in the group
+        if self.proc.poll() is None:
+            self.proc.kill()  # the leader alone, should the group be gone
+        try:
+            self.proc.wait(2.0)
+        except subprocess.TimeoutExpired:
+            pass
 
     def _break(self, failure):
         with self._lock:

@@ -27,7 +27,7 @@ import yaml
 
 from .verdict import VERDICTS, MODES
 
-# Exit codes of SPEC section 4, for every tool that gates a run.
+# Exit codes of docs/DESIGN.md section 4, for every tool that gates a run.
 EXIT_MATCH, EXIT_REGRESSION, EXIT_UNEXPECTED_PASS, EXIT_HARNESS, EXIT_USAGE = 0, 1, 2, 3, 4
 EXIT = {"match": EXIT_MATCH, "regression": EXIT_REGRESSION, "unexpected_pass": EXIT_UNEXPECTED_PASS}
 

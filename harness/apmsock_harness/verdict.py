@@ -1,4 +1,4 @@
-"""Verdicts and profiles (SPEC section 4).
+"""Verdicts and profiles (docs/DESIGN.md section 4).
 
 A case observes once, then judges the observation under a profile.  In the
 `documented` profile a judgement that fails documented but holds portable

@@ -9,7 +9,7 @@
 #   make coverage                    gcovr over reference/src, gate on the thresholds
 #   make check-report                the report code's own tests (+ headless Chromium)
 #
-# make itself can only exit 0 or 2: the gate's exact code (SPEC section 4) is
+# make itself can only exit 0 or 2: the gate's exact code (docs/DESIGN.md section 4) is
 # the recipe's ("Error 1" in make's message), reports/gate.json, and the exit
 # code of harness/report/conformance.sh when called directly.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make conformance`: build, run the C suite and the harness against IMPL, write
-# reports/, exit with the gate's code (SPEC section 4):
+# reports/, exit with the gate's code (docs/DESIGN.md section 4):
 #   0 results match the baseline, 1 regression, 2 only unexpected passes,
 #   3 harness error (something could not run or its output is broken), 4 usage.
 # Every step runs even when an earlier one found a regression, so the report is whole;
@@ -62,9 +62,10 @@ rm -f "$REPORTS"/runs/"$IMPL"-*.json "$REPORTS"/junit/*-"$IMPL"-*.xml
 # The C suite checks C libraries only: the reference, or IMPL_LIB.
 if [ "$IMPL" = reference ] || [ -n "$IMPL_LIB" ]; then
   say "C suite against ${IMPL_LIB:-the reference}"
-  # conformance/build.mk writes $(REPORTS)/c/check-<impl>.xml (Check), .tap and junit-<impl>.xml;
-  # its make fails only when the run broke (a test failure is in the XML, not in the status).
-  xml=$REPORTS/c/check-$IMPL.xml
+  # conformance/build.mk writes $(REPORTS)/c/check-<impl>.check.xml (Check), .tap, and the run's
+  # JUnit in $(REPORTS)/junit/; its make fails only when the run broke (a test failure is in the
+  # XML, not in the status).
+  xml=$REPORTS/c/check-$IMPL.check.xml
   rm -f "$xml"
   $MAKE --no-print-directory conformance-c ${IMPL_LIB:+IMPL_LIB="$IMPL_LIB"} IMPL="$IMPL" REPORTS="$REPORTS"
   c_make=$?

@@ -2,7 +2,7 @@
 # `make coverage`: the reference built with gcov instrumentation (VARIANT=cov, build/cov),
 # the C suite and the harness run against it, then gcovr over reference/src only.
 #
-# Why reference/src only: it is the implementation, the thing SPEC promises the suite
+# Why reference/src only: it is the implementation, the thing the design (docs/DESIGN.md) promises the suite
 # reaches in full. harness/adapters/reference is test plumbing (JSON framing, protocol errors that
 # only a broken harness would trigger); reference/bench, conformance/ and harness/ are
 # not the implementation. Their runs still count: every line of reference/src the

@@ -20,8 +20,7 @@ CONFORM = os.path.join(os.path.dirname(HERE), "conform")
 def check(fault, adapter, expect, out_dir):
     results = os.path.join(out_dir, "faulty-%s.json" % fault)
     cmd = [sys.executable, CONFORM, "--impl", "reference", "--adapter", adapter, "-q",
-           "--request-timeout", "2", "--results", results,
-           "--junitxml", os.path.join(out_dir, "faulty-%s.xml" % fault)]
+           "--request-timeout", "2", "--results", results, "--no-junit"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     problems = []
     if p.returncode != 1:

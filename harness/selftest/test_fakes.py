@@ -49,6 +49,33 @@ def test_driver_reports_each_breakage(monkeypatch, mode, want, sig):
     a.stop(1.0)
 
 
+def _gone(pid):
+    """True when pid has ended: no such process, or a zombie waiting for its reaper."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_timed_out_adapters_children_end_with_it(monkeypatch):
+    """The adapter leads its own process group; a timeout kills the group, not the adapter alone."""
+    import re
+    a = _adapter("orphan:socket", monkeypatch)
+    with pytest.raises(AdapterFailure) as ei:
+        a.call("socket", {"family": "inet", "type": "dgram"})
+    assert ei.value.mode == "timeout"
+    text = a.wait_stderr(lambda t: re.search(r"child pid (\d+)", t), timeout=5.0)
+    assert text, "the fake did not report its child: %r" % a.stderr_text()
+    child = int(text.group(1))
+    # The child holds the adapter's stdout and stderr: the readers end only once it is gone.
+    for t in a._threads:
+        t.join(10.0)
+        assert not t.is_alive(), "%s still reading: the child outlived the adapter" % t.name
+    assert _gone(child), "child %d still running" % child
+    a.stop(1.0)
+
+
 def test_driver_protocol_mismatch(monkeypatch):
     monkeypatch.setenv("FAKE_ADAPTER_MODE", "major")
     a = Adapter([FAKE], timeout=2.0)
@@ -92,6 +119,12 @@ def test_runner_goes_on_after_a_broken_adapter(tmp_path, mode, want):
     assert run["gate"]["status"] == "regression"
     junit = (tmp_path / "j.xml").read_text()
     assert junit.count("<error") == 4 and "<failure" not in junit, junit[:2000]
+    # written from the results (issue 10): name = case ID, classname per impl/suite/profile/family
+    import xml.etree.ElementTree as ET
+    tcs = list(ET.fromstring(junit.encode()).iter("testcase"))
+    assert {tc.get("name") for tc in tcs} == {c["case_id"] for c in run["cases"]}
+    assert {tc.get("classname") for tc in tcs} == {"apmsock.reference.harness.documented.CONN"}
+    assert all("reproduce: harness/conform --impl reference" in tc.find("error").text for tc in tcs)
 
 
 def test_runner_matches_with_a_correct_fake(tmp_path):

@@ -68,9 +68,38 @@ def test_malformed_catalogue(tmp_path):
 
 def test_real_project_is_clean():
     root = os.path.dirname(os.path.dirname(HERE))
-    seeds = "/work/shared/seeds" if os.path.isdir("/work/shared/seeds") else None
+    seeds = os.environ.get("APMSOCK_SEEDS") or None  # CI: the seeds beside the clone (.ci/run)
     out = io.StringIO()
     assert lint_catalogue.lint(root, seeds, out) == 0, out.getvalue()
+
+
+def test_the_seed_check_runs_only_when_a_seed_folder_is_given(tmp_path, monkeypatch, capsys):
+    root = os.path.dirname(os.path.dirname(HERE))
+    monkeypatch.delenv("APMSOCK_SEEDS", raising=False)
+    assert lint_catalogue.main(["--root", root]) == 0
+    assert "seed check skipped: no seed folder given" in capsys.readouterr().out
+    assert lint_catalogue.main(["--root", root, "--seeds", str(tmp_path / "nowhere")]) == 2
+    assert "seed folder" in capsys.readouterr().err
+    # given, it checks: a sentence missing from its seed fails the lint
+    rc, text = _project(tmp_path, c_code="void test_ARG_01_x(void); void test_CONN_07_y(void);",
+                        cat=CAT.replace("buffer is null.", "buffer is not null."))
+    assert rc == 2 and "not verbatim" in text
+
+
+def test_the_error_table_data_agrees_with_the_header():
+    """fixtures/socket-errors.yaml is the reference's X-macro tables as data (PROTOCOL.md)."""
+    from apmsock_harness import errtable
+    root = os.path.dirname(os.path.dirname(HERE))
+    assert errtable.check(root) == []
+    data = errtable.load(errtable.default_path(root))
+    by = {e["name"]: e for e in data["socket_errors"]}
+    assert (by["MessageSize"]["code"], by["MessageSize"]["errno"]) == (10040, "EMSGSIZE")
+    assert by["OperationAborted"]["code"] == 995
+    # and a drift is caught
+    header = open(errtable.header_path(root), encoding="utf-8").read()
+    drifted = errtable.from_header(header.replace('"MessageSize", 10040', '"MessageSize", 10041'))
+    assert errtable.compare(data, drifted) == [
+        "socket_errors: MessageSize.code is 10040 in the data, 10041 in the header"]
 
 
 def test_case_citing_no_clause(tmp_path):
@@ -81,3 +110,29 @@ def test_case_citing_no_clause(tmp_path):
     assert rc == 1
     assert "harness/cases/test_x.py::test_orphan cites no clause" in text
     assert "test_rows" not in text
+
+
+def test_the_project_stands_alone():
+    """No file but .ci/run names the seeds' folder outside the checkout, no file names the
+    input design document, and docs/DESIGN.md is the design README points to."""
+    import subprocess
+    root = os.path.dirname(os.path.dirname(HERE))
+    files = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split()
+    if not files:
+        import pytest
+        pytest.skip("not a git checkout")
+    bad = []
+    for rel in files:
+        if rel in (".ci/run", "harness/selftest/test_lint.py"):
+            continue
+        try:
+            with open(os.path.join(root, rel), encoding="utf-8") as f:
+                text = f.read()
+        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
+            continue
+        for needle in ("shared/seeds", "shared/SPEC", "SPEC.md", "/work/"):
+            if needle in text:
+                bad.append("%s: %s" % (rel, needle))
+    assert not bad, bad
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        assert "docs/DESIGN.md" in f.read()

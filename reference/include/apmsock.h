@@ -8,8 +8,9 @@
  * stands alone: it needs only the C standard library and the POSIX socket
  * address types.
  *
- * Normative source: shared/seeds/BeginSend.txt and BeginSendTo.txt.  Clause
- * IDs (ARG-01, CONN-07, ...) refer to the catalogue in fixtures/clauses.yaml.
+ * Normative source: the Socket.BeginSend and Socket.BeginSendTo reference
+ * pages, quoted verbatim in the catalogue, fixtures/clauses.yaml; clause IDs
+ * (ARG-01, CONN-07, ...) refer to it (docs/DESIGN.md).
  *
  * Design notes (the invariants every implementation keeps)
  * --------------------------------------------------------
@@ -35,7 +36,7 @@
  *  - End blocks until the operation has completed (ASYNC-05), then reports
  *    its outcome once.  A second End on the same result is
  *    InvalidOperationException (END-03).
- *  - Error placement, `documented` profile (SPEC section 3): errors of the
+ *  - Error placement, `documented` profile (docs/DESIGN.md section 3): errors of the
  *    socket's state known before any byte is sent (disposed, not connected,
  *    invalid flags, denied by policy) come from Begin for both methods.
  *    Errors of the transmission itself (message too large, broadcast not

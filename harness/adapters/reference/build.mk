@@ -27,8 +27,10 @@ $(REF_ADAPTER): $(ADAPTER_OBJS) $(REF_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(ADAPTER_OBJS) $(REF_A) $(UV_LIBS) $(JANSSON_LIBS) -pthread
 
-# A scripted session through the adapter: every reply checked, bounded.
+# A scripted session through the adapter: every reply checked, bounded;
+# then the protocol checker every new adapter meets first (harness/conform --check-adapter).
 check-adapter: $(REF_ADAPTER)
 	$(PYTHON) $(ADAPTER_DIR)/tests/smoke.py $(REF_ADAPTER)
+	$(PYTHON) harness/conform --check-adapter --adapter-cmd $(REF_ADAPTER)
 
 -include $(ADAPTER_OBJS:.o=.d)

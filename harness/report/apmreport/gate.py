@@ -1,4 +1,4 @@
-"""The gate: a run against its baseline, and the exit codes of SPEC section 4.
+"""The gate: a run against its baseline, and the exit codes of docs/DESIGN.md section 4.
 
 The rules are the harness runner's own code (harness/apmsock_harness/baseline.py: compare),
 so that both suites gate alike: any non-PASS verdict the baseline does not list (an ERROR

@@ -30,7 +30,7 @@ def run(tmp_path, runner_exit=0, c_result="success", build_ok=True, impl="refere
     make = _stub(tmp_path / "make", """
 for a in "$@"; do case $a in
   all) exit %d ;;
-  conformance-c) mkdir -p "%s/c"; cp "%s/check.xml" "%s/c/check-%s.xml"; exit 0 ;;
+  conformance-c) mkdir -p "%s/c"; cp "%s/check.xml" "%s/c/check-%s.check.xml"; exit 0 ;;
 esac; done; exit 0
 """ % (0 if build_ok else 2, reports, tmp_path, reports, impl))
     src = os.path.join(DATA, "runs", "reference-harness-documented.json")

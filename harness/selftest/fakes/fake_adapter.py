@@ -7,6 +7,9 @@ protocol to reach a chosen op, then misbehaves as FAKE_ADAPTER_MODE says:
   hang:OP     stop answering when OP arrives (bounded: exits after 60 s)
   garbage:OP  print a line that is not JSON when OP arrives
   badid:OP    reply to OP with an id that was never sent
+  orphan:OP   start a child that sleeps (bounded, 60 s) and says its pid on
+              stderr, then stop answering when OP arrives: the harness must
+              end the child with the adapter (its process group)
   major       report protocol 2.0 in hello
   nocaps      report no capabilities
   notconn     answer begin_send with SocketException NotConnected (a correct
@@ -38,7 +41,12 @@ def main():
                 os.kill(os.getpid(), signal.SIGSEGV)
             if KIND == "exit":
                 sys.exit(3)
-            if KIND == "hang":
+            if KIND == "orphan":
+                import subprocess
+                child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+                sys.stderr.write("fake: child pid %d\n" % child.pid)
+                sys.stderr.flush()
+            if KIND in ("hang", "orphan"):
                 # The hang under test: the harness must time the request out and
                 # kill us.  Bounded so a harness that never does leaves no process.
                 time.sleep(60)

@@ -23,6 +23,26 @@ static bool blank(const char *line, ssize_t n) {
   return true;
 }
 
+/* The id of a line jansson could not load, or NULL.  Valid JSON can still
+ * fail to load: an integer beyond json_int_t ("too big integer", e.g. a
+ * size of 99999999999999999999).  Read again with every number as a real,
+ * the id is found when it is a positive whole number a double holds
+ * exactly; the reply then carries it, so the harness can tie the
+ * protocol_error to its request instead of to none.  Duplicate keys stay
+ * refused: which "id" was meant is not readable.  Returns a new reference. */
+static json_t *salvage_id(const char *line, ssize_t n) {
+  json_t *req = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, NULL);
+  json_t *id = json_object_get(req, "id");   /* NULL when req is not an object */
+  json_t *out = NULL;
+  if (json_is_real(id)) {
+    double v = json_real_value(id);
+    if (v >= 1.0 && v <= 9007199254740992.0 && v == (double)(json_int_t)v)
+      out = json_integer((json_int_t)v);
+  }
+  json_decref(req);
+  return out;
+}
+
 /* One line of stdin; true when it ends the session (quit). */
 static bool handle_line(const char *line, ssize_t n) {
   if (blank(line, n))
@@ -30,8 +50,11 @@ static bool handle_line(const char *line, ssize_t n) {
   json_error_t jerr;
   json_t *req = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
   if (!json_is_object(req)) {
-    out_reply(NULL, req ? reply_protocol_error("a request is a JSON object")
-                        : reply_protocol_error("not JSON: %s", jerr.text));
+    json_t *id = req ? NULL : salvage_id(line, n);
+    out_reply(id, req ? reply_protocol_error("a request is a JSON object")
+                 : id ? reply_protocol_error("cannot read the request: %s", jerr.text)
+                      : reply_protocol_error("not JSON: %s", jerr.text));
+    json_decref(id);
     json_decref(req);
     return false;
   }

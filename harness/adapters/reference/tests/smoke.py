@@ -151,6 +151,12 @@ def test_malformed(a):
     check("protocol_error" in rep and rep.get("ok") is False, "not JSON -> protocol_error", rep)
     a.send_raw("[1, 2]")
     check("protocol_error" in a.reply(None), "not an object -> protocol_error")
+    # Valid JSON with an integer beyond the parser's range: the id is readable, so it is echoed.
+    a.send_raw('{"id": 777001, "op": "begin_send", "args": {"socket": "s1", "size": 99999999999999999999}}')
+    rep = a.reply(777001)
+    check("protocol_error" in rep and rep.get("ok") is False, "huge integer -> protocol_error with the id", rep)
+    a.send_raw('{"id": 777002, "id": 777003, "op": "hello", "x": 99999999999999999999}')
+    check("protocol_error" in a.reply(None), "two ids: not readable -> id null")
     rep = a.request("no_such_op")
     check("protocol_error" in rep, "unknown op -> protocol_error", rep)
     rep = a.request("bind", {})
