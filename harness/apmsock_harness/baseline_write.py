@@ -101,13 +101,13 @@ def update_entries(entries, cases, profile):
             continue
         new = _entry(c, profile)
         if e is not None and e.get("case_id"):
+            new["reason"] = "%s (was: %s)" % (baseline.PLACEHOLDER, e.get("reason"))
             if e.get("profile") is None:
                 e["profile"] = OTHER[profile]
                 changes.append(_line("~", e) + "  (still holds in %s only)" % OTHER[profile])
                 entries.insert(entries.index(e) + 1, new)
                 changes.append(_line("+", new))
             else:
-                new["reason"] = "%s (was: %s)" % (baseline.PLACEHOLDER, e.get("reason"))
                 entries[entries.index(e)] = new
                 changes.append(_line("~", new) + "  (changed: was %s; check the reason)"
                                % _line("", e).split(": ", 1)[1])

@@ -101,5 +101,6 @@ def of_error(mode, signal=None):
 
 
 def of_unsupported(message):
-    m = re.search(r"capabilit(?:y|ies) ([\w, -]+)", message or "")
+    """unsupported:<the missing capability or registry feature>."""
+    m = re.search(r"(?:capabilit(?:y|ies)|feature) ([\w, -]+)", message or "")
     return "unsupported:" + (m.group(1).replace(" ", "") if m else "adapter")

@@ -5,6 +5,8 @@ Each shows the clause, its sentence, what happened, the baseline's reason and th
 that re-runs that one case.
 """
 
+from apmsock_harness.baseline import show
+
 from . import reproduce
 from .html_common import badge, case_anchors, esc, page
 from .verdicts import SEVERITY
@@ -32,8 +34,8 @@ def _finding(m, run, case, anchor, baselines):
     if entry is None:
         reason = '<span class="new">not in the baseline: a new deviation</span>'
     else:
-        reason = "%s%s — %s" % (esc(entry.get("verdict", "FAIL")),
-                                (" / " + esc(entry["mode"])) if entry.get("mode") else "",
+        reason = "%s%s — %s" % (esc(show(entry.get("verdict", "FAIL"))),
+                                (" / " + esc(show(entry["mode"]))) if entry.get("mode") else "",
                                 esc(entry.get("reason") or "(no reason given)"))
     what = esc(case.get("message") or "(no message)")
     if case.get("mode"):
