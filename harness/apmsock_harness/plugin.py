@@ -35,6 +35,8 @@ def pytest_addoption(parser):
                 help="an implementation outside the suite: one registry entry in a YAML file")
     g.addoption("--adapter-cmd", default=None, metavar="CMD",
                 help="the command that starts the adapter (shell words), for --impl NAME")
+    g.addoption("--adapter-cwd", default=None, metavar="DIR",
+                help="the folder --adapter-cmd starts in (default: the current one)")
     g.addoption("--shard", default=None, metavar="K/N",
                 help="run only shard K of N (deterministic, balanced by family)")
     g.addoption("--repeat", type=int, default=1, metavar="N", help="run every selected case N times")
@@ -69,7 +71,8 @@ def pytest_configure(config):
 
 def impl_of(config):
     return registry.resolve(ROOT, config.getoption("impl"), config.getoption("adapter"),
-                            config.getoption("impl_file"), config.getoption("adapter_cmd"))
+                            config.getoption("impl_file"), config.getoption("adapter_cmd"),
+                            cwd=config.getoption("adapter_cwd"))
 
 
 REPEAT = "_apmsock_repeat"

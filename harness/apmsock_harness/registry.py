@@ -96,10 +96,11 @@ def load_impl_file(path):
     return d
 
 
-def resolve(root, impl=None, adapter=None, impl_file=None, adapter_cmd=None, variant=None):
+def resolve(root, impl=None, adapter=None, impl_file=None, adapter_cmd=None, variant=None, cwd=None):
     """The Impl to run.  --impl-file wins; --adapter-cmd replaces the
     command of a registered implementation of that name, or names one
-    outside the suite; otherwise the registry (and --adapter)."""
+    outside the suite (started in cwd, default the current folder: where
+    the user typed it); otherwise the registry (and --adapter)."""
     variant = _variant(variant)
     if impl_file:
         path = os.path.abspath(impl_file)
@@ -124,7 +125,7 @@ def resolve(root, impl=None, adapter=None, impl_file=None, adapter_cmd=None, var
             raise RegistryError("--adapter-cmd needs --impl NAME (the name its results go by)")
         known = load(root)
         d = known.get(impl, {})
-        return Impl(impl, argv, argv[0], os.getcwd(), d.get("features"), d.get("build"),
+        return Impl(impl, argv, argv[0], cwd or os.getcwd(), d.get("features"), d.get("build"),
                     None, outside=impl not in known, source={"adapter_cmd": adapter_cmd})
     name = impl or "reference"
     impls = load(root)

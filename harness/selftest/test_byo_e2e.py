@@ -66,10 +66,15 @@ def outcome(run):
             sorted(i["case_id"] for i in g.get("intermittent") or []))
 
 
-def test_outside_adapter_baseline_gate_and_shards(tmp_path, outside):
+def _impl(outside, reports):
+    return ["--impl", "mine", "--adapter-cmd", str(outside / "adapter.sh"), "--reports", str(reports), "-q", "-n", "0"]
+
+
+@pytest.mark.timeout(180)   # several runs; a loaded 2-core machine
+def test_outside_adapter_baseline_written_refused_then_gated(tmp_path, outside):
     reports = tmp_path / "reports"
     b = tmp_path / "mine-baseline.yaml"
-    impl = ["--impl", "mine", "--adapter-cmd", str(outside / "adapter.sh"), "--reports", str(reports), "-q", "-n", "0"]
+    impl = _impl(outside, reports)
     # 1. write its baseline from a run
     p = conform(*impl, *SELECT, "--write-baseline", str(b))
     assert p.returncode == 0, p.stdout + p.stderr
@@ -95,7 +100,23 @@ def test_outside_adapter_baseline_gate_and_shards(tmp_path, outside):
     assert whole["partial"]["selection"] == "-k TRACE-01 or CONN-07"
     assert whole["implementation"]["adapter_cmd"] == str(outside / "adapter.sh")
     assert not (reports / "runs" / "mine-harness-documented.json").exists(), "a partial run wrote the full file"
-    # 4. the same selection in 3 shards, merged: the same verdicts, counts and gate
+
+
+@pytest.mark.timeout(180)
+def test_outside_adapter_in_3_shards_merges_to_the_unsharded_run(tmp_path, outside):
+    reports = tmp_path / "reports"
+    b = tmp_path / "mine-baseline.yaml"
+    b.write_text("expected:\n" + "".join(
+        '  - {case_id: "TRACE-01[environment-%s]", verdict: UNSUPPORTED, signature: "unsupported:trace_env",'
+        ' reason: "no APMSOCK_TRACE switch"}\n' % w for w in ("file", "stderr")) +
+        '  - {case_id: "CONN-07[no_bind-v4]", verdict: [FAIL, PASS], reason: "pretend it is racy"}\n')
+    impl = _impl(outside, reports)
+    p = conform(*impl, *SELECT, "--baseline", str(b))
+    assert p.returncode == 0, p.stdout + p.stderr
+    whole = load(results_of(p))
+    assert whole["gate"]["status"] == "match" and {c["verdict"] for c in whole["cases"]} == {"PASS", "UNSUPPORTED"}
+    assert [i["case_id"] for i in whole["gate"]["intermittent"]] == ["CONN-07[no_bind-v4]"]
+    assert "intermittent, as expected: 1 case(s): CONN-07[no_bind-v4]" in p.stdout
     shards = []
     for k in (1, 2, 3):
         p = conform(*impl, *SELECT, "--baseline", str(b), "--shard", "%d/3" % k)
@@ -112,6 +133,7 @@ def test_outside_adapter_baseline_gate_and_shards(tmp_path, outside):
     assert outcome(load(merged)) == outcome(whole)
 
 
+@pytest.mark.timeout(120)
 def test_impl_file_outside_with_its_own_baseline(tmp_path, outside):
     (outside / "mine.yaml").write_text('id: mine2\ncommand: ["./adapter.sh"]\nbaseline: "expected.yaml"\n')
     (outside / "expected.yaml").write_text(
@@ -124,6 +146,7 @@ def test_impl_file_outside_with_its_own_baseline(tmp_path, outside):
     assert {c["verdict"] for c in run["cases"]} == {"UNSUPPORTED"} and run["gate"]["status"] == "match"
 
 
+@pytest.mark.timeout(120)
 def test_partial_runs_keep_the_full_file_and_last_failed_reruns_exactly(tmp_path):
     reports = tmp_path / "reports"
     (reports / "runs").mkdir(parents=True)
@@ -146,6 +169,7 @@ def test_partial_runs_keep_the_full_file_and_last_failed_reruns_exactly(tmp_path
     assert full.read_text() == before
 
 
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("args,env,what", [
     (["--case", "CONN-07[no_such]"], {}, "no such case: CONN-07[no_such]"),
     (["--adapter", FAKE], {"FAKE_ADAPTER_MODE": "major"}, "protocol '2.0'"),
