@@ -25,8 +25,8 @@ CLAUSE_NAME_RE = re.compile(r"^test_([A-Z]+)_(\d\d)_?(.*)$")
 
 def pytest_addoption(parser):
     g = parser.getgroup("apmsock")
-    g.addoption("--impl", default=os.environ.get("APMSOCK_IMPL", "reference"),
-                help="implementation to run (fixtures/implementations.yaml)")
+    g.addoption("--impl", default=os.environ.get("APMSOCK_IMPL"),
+                help="implementation to run (fixtures/implementations.yaml; default reference)")
     g.addoption("--profile", default="documented", choices=("documented", "portable"),
                 help="expectation profile (SPEC section 4)")
     g.addoption("--adapter", default=None,

@@ -200,6 +200,10 @@ def cmd_merge(a):
         "; partial: " + run["partial"]["selection"] if "partial" in run else "", run["gate"]["status"]))
     for d in run["gate"]["differences"][:30]:
         print("  %s: expected %s, got %s" % (d["case_id"], d["expected"], d["actual"]))
+    inter = run["gate"]["intermittent"]
+    if inter:
+        print("apm-report: intermittent, as expected: %d case(s): %s" % (
+            len(inter), ", ".join("%s (%s)" % (i["case_id"], i["actual"]) for i in inter)))
     return code
 
 
