@@ -154,7 +154,7 @@ def test_partial_runs_keep_the_full_file_and_last_failed_reruns_exactly(tmp_path
     full.write_text(json.dumps({"cases": [], "gate": {"status": "regression", "differences": [
         {"case_id": "CONN-07[no_bind-v6]", "expected": "PASS", "actual": "FAIL/assertion"}]}}))
     before = full.read_text()
-    p = conform("--last-failed", "--reports", str(reports), "-q")       # default -n 2
+    p = conform("--last-failed", "--reports", str(reports), "-q", "-n", "0")
     assert p.returncode == 0, p.stdout + p.stderr
     run = load(reports / "partial" / "reference-harness-documented.last-failed.json")
     assert [c["case_id"] for c in run["cases"]] == ["CONN-07[no_bind-v6]"]
