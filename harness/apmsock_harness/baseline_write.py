@@ -112,9 +112,24 @@ def update_entries(entries, cases, profile):
                 changes.append(_line("~", new) + "  (changed: was %s; check the reason)"
                                % _line("", e).split(": ", 1)[1])
         else:
-            entries.append(new)
-            changes.append(_line("+", new))
+            twin = _twin(entries, new, profile)
+            if twin is not None:
+                del twin["profile"]   # the same deviation in both profiles: one entry, its reason kept
+                changes.append(_line("~", twin) + "  (holds in both profiles)")
+            else:
+                entries.append(new)
+                changes.append(_line("+", new))
     return entries, changes
+
+
+def _twin(entries, new, profile):
+    """The entry of the same case in the other profile that says the same."""
+    for e in entries:
+        if e.get("case_id") == new["case_id"] and e.get("profile") == OTHER[profile] \
+                and e.get("suite", "harness") == "harness" \
+                and all(e.get(k) == new.get(k) for k in ("verdict", "mode", "signature")):
+            return e
+    return None
 
 
 def _header(path):

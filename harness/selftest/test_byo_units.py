@@ -97,6 +97,14 @@ def test_update_baseline_never_clobbers(tmp_path):
     assert any(c.startswith("- A-01[fixed]") for c in changes)
     assert any(c.startswith("+ A-01[new]") for c in changes)
     assert sorted(baseline.placeholders(baseline.load(str(p)))) == ["A-01[changed]", "A-01[new]"]
+    # the same deviation seen in the other profile: one entry for both, its reason kept
+    p2 = tmp_path / "b2.yaml"
+    baseline_write.write(str(p2), "mine", [case("A-01[x]", "FAIL", "assertion", "s")], "documented")
+    p2.write_text(p2.read_text().replace(baseline.PLACEHOLDER, "why x"))
+    changes = baseline_write.update(str(p2), "mine", [case("A-01[x]", "FAIL", "assertion", "s")], "portable")
+    assert baseline.load(str(p2)) == [{"case_id": "A-01[x]", "verdict": "FAIL", "mode": "assertion",
+                                       "signature": "s", "suite": "harness", "reason": "why x"}]
+    assert changes and "both profiles" in changes[0]
 
 
 # ---------------------------------------------------------------- 3. intermittent
