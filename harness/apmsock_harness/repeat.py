@@ -8,9 +8,7 @@ Design note: the record kept for a case is its first non-PASS repetition
 (the evidence of a failure is what a person needs), else the first; it
 gains "repeat": {"n", "verdicts": {verdict: count}, "modes", "signatures"}.
 """
-import yaml
-
-from . import baseline
+from . import baseline, baseline_write
 
 
 def collapse(records):
@@ -48,5 +46,5 @@ def entry_text(c, profile):
     if rep["signatures"]:
         e["signature"] = rep["signatures"][0] if len(rep["signatures"]) == 1 else rep["signatures"]
     e.update({"profile": profile, "suite": "harness", "reason": baseline.PLACEHOLDER})
-    return "- " + yaml.safe_dump(e, default_flow_style=True, sort_keys=False, width=1 << 20).strip()
+    return "- " + baseline_write.flow(e)
 

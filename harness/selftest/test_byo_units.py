@@ -277,3 +277,11 @@ def test_merge_whole_partial_and_refused():
     other = dict(_run([case("Z-01[a]")]), profile="portable")
     with pytest.raises(ReportError, match="one run"):
         merge.merge([s1, other], ["s1", "other"])
+
+
+@pytest.mark.parametrize("value", ["plain", "a: b", "it's \"quoted\"", "null", "yes", "x #1", "é ü", "[x]", "", "-x"])
+def test_baseline_lines_round_trip(value):
+    import yaml
+    e = {"case_id": "A-01[%s]" % value, "verdict": ["FAIL", "PASS"], "mode": None, "reason": value}
+    line = baseline_write.flow(e)
+    assert "\n" not in line and yaml.safe_load(line) == e
