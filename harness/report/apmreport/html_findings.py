@@ -40,6 +40,8 @@ def _finding(m, run, case, anchor, baselines):
     what = esc(case.get("message") or "(no message)")
     if case.get("mode"):
         what = "<b>%s%s</b>: %s" % (esc(case["mode"]), (" " + esc(case["signal"])) if case.get("signal") else "", what)
+    if case.get("signature"):   # which check failed: what a baseline entry's `signature:` names
+        what += '<br><span class="muted">check: <code>%s</code></span>' % esc(case["signature"])
     return ('<tr class="finding" data-impl="%s" data-clause="%s"><td><a href="clauses.html#%s">%s</a> '
             '<span class="level">%s</span></td><td><blockquote>%s</blockquote></td><td>%s %s<br>%s · %s</td>'
             '<td>%s<br><a href="evidence/%s.html#%s">evidence</a></td><td>%s</td><td><code class="cmd">%s</code></td></tr>' % (
