@@ -201,3 +201,27 @@ def test_help_lists_every_option_variable_and_exit_code():
                 "VARIANT="):
         assert var in p.stdout, var
     assert "4 usage error" in p.stdout
+
+
+@pytest.mark.timeout(120)
+def test_repeat_finds_a_racy_case_and_the_entry_that_accepts_it(tmp_path):
+    """A fake adapter that gets every third Begin wrong: --repeat shows which
+    cases are unstable and prints the baseline entry with both verdicts; that
+    entry, with its reason written, makes the gate match."""
+    p = conform("--adapter", FAKE, "-q", "-n", "0", "--reports", str(tmp_path), "-k", "CONN_01 or CONN_02",
+                "--repeat", "2", env={"FAKE_ADAPTER_MODE": "flaky"})
+    assert p.returncode == 1, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    unstable = [ln for ln in lines if ln.startswith("conform: unstable: ")]
+    assert unstable, p.stdout
+    entries = [yaml.safe_load(lines[lines.index(u) + 1].strip())[0] for u in unstable]
+    assert all("PASS" in e["verdict"] and len(e["verdict"]) == 2 for e in entries), entries
+    run = load(results_of(p))
+    assert {c["case_id"] for c in run["cases"] if len((c.get("repeat") or {}).get("verdicts", {})) == 2} == \
+        {e["case_id"] for e in entries}
+    b = tmp_path / "b.yaml"
+    b.write_text("expected:\n" + "".join("  - %s\n" % json.dumps(dict(e, reason="racy")) for e in entries))
+    p = conform("--adapter", FAKE, "-q", "-n", "0", "--reports", str(tmp_path), "-k", "CONN_01 or CONN_02",
+                "--repeat", "2", "--baseline", str(b), env={"FAKE_ADAPTER_MODE": "flaky"})
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "conform: intermittent, as expected: %d case(s)" % len(entries) in p.stdout
