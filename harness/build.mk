@@ -28,7 +28,8 @@ SEEDS_DIR    ?=
 lint-catalogue:
 	$(PYTHON) $(HARNESS_DIR)/lint_catalogue.py $(if $(SEEDS_DIR),--seeds $(SEEDS_DIR))
 
-check-harness-self:
+# The end-to-end self-tests (selftest/test_byo_e2e.py) drive the reference adapter.
+check-harness-self: $(REF_ADAPTER)
 	$(PYTHON) -m pytest $(HARNESS_DIR)/selftest -q -n 2
 
 check-harness: check-harness-self $(REF_ADAPTER)

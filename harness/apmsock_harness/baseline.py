@@ -22,6 +22,19 @@ The gate passes when results equal the baseline: a non-PASS verdict not
 listed, a listed case with another verdict or mode (regression), and a listed
 case that passes (unexpected pass) all fail it.  harness/conform and the
 report step (harness/report, the C suite's run) both gate with compare().
+
+Intermittent expectations: `verdict` may be a list of alternatives (WPT's
+`[PASS, FAIL]`), e.g. `verdict: [FAIL, PASS]` for a racy case; any of them
+matches, and the gate reports such matches apart ("intermittent, as
+expected").  `mode` may be a list as well.
+
+Signatures: `signature:` (optional; a string or a list) is the key of the
+check that failed (signature.py).  When given, a case with the expected
+verdict but another signature is a changed failure (a regression).
+Entries without one are matched on verdict and mode, as before.
+
+A reason equal to PLACEHOLDER (what --write-baseline writes) is refused by
+the gate (usage error) until a person replaces it.
 """
 import yaml
 
@@ -36,8 +49,26 @@ _LIST_KEYS = ("expected", "cases", "baseline", "entries")
 _META_KEYS = ("implementation", "impl", "profile", "suite", "version")
 
 
+# What --write-baseline/--update-baseline put where a person must write why.
+PLACEHOLDER = "TODO: say why this deviation is expected (the gate refuses this placeholder)"
+
+
 class BaselineError(Exception):
     pass
+
+
+def alternatives(v):
+    """A verdict, mode or signature field as a tuple of alternatives."""
+    if isinstance(v, (list, tuple)):
+        return tuple(v)
+    return (v,)
+
+
+def show(v):
+    """An expected field as the text the gate prints: FAIL or [FAIL, PASS]."""
+    if isinstance(v, (list, tuple)):
+        return "[%s]" % ", ".join("null" if x is None else str(x) for x in v)
+    return str(v)
 
 
 def _entries(doc, path):
@@ -91,21 +122,48 @@ def load(path):
         if e.get("case_id") and e.get("clause"):
             raise BaselineError("%s: names both case_id and clause (give exactly one of case_id or clause)"
                                 % where)
-        # An intermittent finding lists every verdict it may take
-        # (`verdict: [FAIL, PASS]`); PASS is allowed only in such a list.
-        vs = e.get("verdict") if isinstance(e.get("verdict"), list) else [e.get("verdict")]
-        if not vs or any(v not in VERDICTS for v in vs) or vs == ["PASS"]:
-            raise BaselineError("%s (%s): verdict must be one of %s, or a list of verdicts"
-                                % (where, e.get("case_id") or e.get("clause"),
-                                   ", ".join(v for v in VERDICTS if v != "PASS")))
-        if "mode" in e and e["mode"] not in MODES:
+        _check_verdict(e, where)
+        if "mode" in e and (not alternatives(e["mode"]) or any(m not in MODES for m in alternatives(e["mode"]))):
             raise BaselineError("%s: unknown mode %r" % (where, e["mode"]))
+        if "signature" in e and (not alternatives(e["signature"]) or
+                                 not all(isinstance(x, str) and x for x in alternatives(e["signature"]))):
+            raise BaselineError("%s: signature must be a string or a list of strings" % where)
         if not e.get("reason"):
             raise BaselineError("%s (%s): every expected verdict needs a reason"
                                 % (where, e.get("case_id") or e.get("clause")))
         if e.get("profile") not in (None, "documented", "portable"):
             raise BaselineError("%s: unknown profile %r" % (where, e["profile"]))
     return entries
+
+
+def _check_verdict(e, where):
+    v = e.get("verdict")
+    alts = alternatives(v)
+    ok = bool(alts) and all(isinstance(x, str) and x in VERDICTS for x in alts) and len(set(alts)) == len(alts)
+    if ok and not isinstance(v, (list, tuple)):
+        ok = v != "PASS"            # a lone PASS is no deviation
+    if ok and isinstance(v, (list, tuple)):
+        ok = alts != ("PASS",)
+    if not ok:
+        raise BaselineError("%s (%s): verdict must be one of %s, or a list of alternatives such as "
+                            "[FAIL, PASS]" % (where, e.get("case_id") or e.get("clause"),
+                                              ", ".join(x for x in VERDICTS if x != "PASS")))
+
+
+def placeholders(entries):
+    """The entries whose reason is still --write-baseline's placeholder."""
+    return [e.get("case_id") or e.get("clause") for e in entries
+            if str(e.get("reason", "")).strip().startswith(PLACEHOLDER)]
+
+
+def refuse_placeholders(entries, path):
+    """A usage error line when a person still has to write reasons."""
+    todo = placeholders(entries)
+    if not todo:
+        return None
+    return ("baseline %s: %d entr%s still %s the placeholder reason; write why each deviation is expected: %s"
+            % (path, len(todo), "y" if len(todo) == 1 else "ies", "has" if len(todo) == 1 else "have",
+               ", ".join(todo[:20]) + (" ... (%d more)" % (len(todo) - 20) if len(todo) > 20 else "")))
 
 
 def expected_for(entries, case_id, clause, profile, suite="harness"):
@@ -124,37 +182,68 @@ def expected_for(entries, case_id, clause, profile, suite="harness"):
 
 
 def compare(cases, entries, profile, suite="harness"):
-    """cases: result records (case_id, clause, verdict, mode).  Returns
-    (status, differences); status is match, regression or unexpected_pass."""
-    diffs = []
+    """cases: result records (case_id, clause, verdict, mode, signature?).
+    Returns (status, differences); status is match, regression or
+    unexpected_pass."""
+    g = gate(cases, entries, profile, suite)
+    return g["status"], g["differences"]
+
+
+def _actual(c):
+    return c["verdict"] + ("/" + c["mode"] if c.get("mode") else "")
+
+
+def _want(e):
+    return show(e["verdict"]) + ("/" + show(e["mode"]) if e.get("mode") else "")
+
+
+def _diff(d, c):
+    if c.get("signature"):
+        d["signature"] = c["signature"]
+    return d
+
+
+def gate(cases, entries, profile, suite="harness"):
+    """The whole gate: {"status", "differences", "intermittent"}.
+    intermittent: cases that matched one of several listed verdicts."""
+    diffs, intermittent = [], []
     regression = unexpected = False
     for c in cases:
         e = expected_for(entries, c["case_id"], c["clause"], profile, suite)
-        actual = c["verdict"] + ("/" + c["mode"] if c.get("mode") else "")
+        actual = _actual(c)
         if e is None:
             if c["verdict"] != "PASS":
                 regression = True
-                diffs.append({"case_id": c["case_id"], "expected": "PASS", "actual": actual,
-                              "reason": "new non-PASS verdict: " + (c.get("message") or "")[:200]})
+                diffs.append(_diff({"case_id": c["case_id"], "expected": "PASS", "actual": actual,
+                                    "reason": "new non-PASS verdict: " + (c.get("message") or "")[:200]}, c))
             continue
-        if isinstance(e["verdict"], list):
-            # intermittent: any listed verdict matches (the mode, when
-            # given, applies to the non-PASS ones)
-            if c["verdict"] not in e["verdict"] or (c["verdict"] != "PASS" and "mode" in e
-                                                    and c.get("mode") != e["mode"]):
+        verdicts = alternatives(e["verdict"])
+        want = _want(e)
+        if c["verdict"] not in verdicts:
+            if c["verdict"] == "PASS":
+                unexpected = True
+                diffs.append({"case_id": c["case_id"], "expected": want, "actual": "PASS",
+                              "reason": "unexpected pass (baseline: %s)" % e["reason"]})
+            else:
                 regression = True
-                diffs.append({"case_id": c["case_id"], "expected": "|".join(e["verdict"]), "actual": actual,
-                              "reason": "changed verdict or mode (baseline: %s)" % e["reason"]})
+                diffs.append(_diff({"case_id": c["case_id"], "expected": want, "actual": actual,
+                                    "reason": "changed verdict or mode (baseline: %s)" % e["reason"]}, c))
             continue
-        want = e["verdict"] + ("/" + e["mode"] if e.get("mode") else "")
-        if c["verdict"] == "PASS":
-            unexpected = True
-            diffs.append({"case_id": c["case_id"], "expected": want, "actual": "PASS",
-                          "reason": "unexpected pass (baseline: %s)" % e["reason"]})
-        elif c["verdict"] != e["verdict"] or ("mode" in e and c.get("mode") != e["mode"]):
-            regression = True
-            diffs.append({"case_id": c["case_id"], "expected": want, "actual": actual,
-                          "reason": "changed verdict or mode (baseline: %s)" % e["reason"]})
+        if c["verdict"] != "PASS":
+            if "mode" in e and c.get("mode") not in alternatives(e["mode"]):
+                regression = True
+                diffs.append(_diff({"case_id": c["case_id"], "expected": want, "actual": actual,
+                                    "reason": "changed verdict or mode (baseline: %s)" % e["reason"]}, c))
+                continue
+            if e.get("signature") and c.get("signature") is not None \
+                    and c["signature"] not in alternatives(e["signature"]):
+                regression = True
+                diffs.append(_diff({"case_id": c["case_id"], "expected": want + " " + show(e["signature"]),
+                                    "actual": actual + " " + c["signature"],
+                                    "reason": "changed failure: the same verdict, but another check failed "
+                                              "(baseline: %s)" % e["reason"]}, c))
+                continue
+        if len(verdicts) > 1:
+            intermittent.append({"case_id": c["case_id"], "expected": want, "actual": actual})
     status = "regression" if regression else ("unexpected_pass" if unexpected else "match")
-    return status, diffs
-
+    return {"status": status, "differences": diffs, "intermittent": intermittent}

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from . import catalogue, net, registry
+from . import catalogue, net, registry, selection, signature
 from .files import write_file
 from .adapter import Adapter, AdapterFailure, ProtocolMismatch, Unsupported
 from .case import Case
@@ -25,12 +25,21 @@ CLAUSE_NAME_RE = re.compile(r"^test_([A-Z]+)_(\d\d)_?(.*)$")
 
 def pytest_addoption(parser):
     g = parser.getgroup("apmsock")
-    g.addoption("--impl", default=os.environ.get("APMSOCK_IMPL", "reference"),
-                help="implementation to run (fixtures/implementations.yaml)")
+    g.addoption("--impl", default=os.environ.get("APMSOCK_IMPL"),
+                help="implementation to run (fixtures/implementations.yaml; default reference)")
     g.addoption("--profile", default="documented", choices=("documented", "portable"),
                 help="expectation profile (SPEC section 4)")
     g.addoption("--adapter", default=None,
                 help="adapter program to use instead of the registry's (also $APMSOCK_ADAPTER)")
+    g.addoption("--impl-file", default=None, metavar="PATH",
+                help="an implementation outside the suite: one registry entry in a YAML file")
+    g.addoption("--adapter-cmd", default=None, metavar="CMD",
+                help="the command that starts the adapter (shell words), for --impl NAME")
+    g.addoption("--adapter-cwd", default=None, metavar="DIR",
+                help="the folder --adapter-cmd starts in (default: the current one)")
+    g.addoption("--shard", default=None, metavar="K/N",
+                help="run only shard K of N (deterministic, balanced by family)")
+    g.addoption("--repeat", type=int, default=1, metavar="N", help="run every selected case N times")
     g.addoption("--case", action="append", default=[], metavar="CASE_ID",
                 help="run only this case (exact case id, e.g. 'CONN-07[no_bind-udp-v4]'); repeatable")
     g.addoption("--results-json", default=None, help="write the run's results file here")
@@ -49,6 +58,38 @@ def pytest_configure(config):
         config._apmsock_catalogue = catalogue.load(catalogue.default_path(ROOT))
     except catalogue.CatalogueError as e:
         raise pytest.UsageError(str(e))
+    try:
+        config._apmsock_impl = impl_of(config)
+        if config.getoption("shard"):
+            selection.parse_shard(config.getoption("shard"))
+            config.pluginmanager.register(Shard(), "apmsock-shard")
+    except (registry.RegistryError, selection.SelectionError) as e:
+        raise pytest.UsageError(str(e))
+    if config.getoption("repeat") < 1:
+        raise pytest.UsageError("--repeat must be 1 or more")
+
+
+def impl_of(config):
+    return registry.resolve(ROOT, config.getoption("impl"), config.getoption("adapter"),
+                            config.getoption("impl_file"), config.getoption("adapter_cmd"),
+                            cwd=config.getoption("adapter_cwd"))
+
+
+REPEAT = "_apmsock_repeat"
+REPEAT_ID = re.compile(r"^apmrep\d+$")
+
+
+def pytest_generate_tests(metafunc):
+    n = metafunc.config.getoption("repeat")
+    if n > 1 and metafunc.definition.get_closest_marker("clause") is not None:
+        metafunc.fixturenames.append(REPEAT)
+        metafunc.parametrize(REPEAT, range(1, n + 1), indirect=True, ids=["apmrep%d" % i for i in range(1, n + 1)])
+
+
+@pytest.fixture
+def _apmsock_repeat(request):
+    """The repetition number under --repeat (not part of the case id)."""
+    return request.param
 
 
 def case_id(item):
@@ -63,10 +104,11 @@ def case_id(item):
         parts.append(nm.group(3))
     cs = getattr(item, "callspec", None)
     if cs is not None:
-        pid = cs.id
+        pid = "-".join(t for t in cs.id.split("-") if not REPEAT_ID.match(t))
         if pid.startswith(clause + "-"):
             pid = pid[len(clause) + 1:]
-        parts.append(pid)
+        if pid:
+            parts.append(pid)
     return clause, "%s[%s]" % (clause, "-".join(parts) or "main")
 
 
@@ -84,6 +126,8 @@ def pytest_collection_modifyitems(session, config, items):
             item.user_properties.append(("clause", clause))
             item.user_properties.append(("level", cat[clause].level))
             item.user_properties.append(("case_id", cid))
+            # -k takes the ids as written everywhere: -k CONN-07, -k 'CONN-07[no_bind-v4]'
+            item.extra_keyword_matches.update((clause, cid))
         if clause is None and os.path.basename(os.path.dirname(str(item.path))) == "cases":
             raise pytest.UsageError("%s cites no clause: mark it @pytest.mark.clause(\"ID\")" % item.nodeid)
         if wanted and (clause is None or cid not in wanted):
@@ -95,6 +139,23 @@ def pytest_collection_modifyitems(session, config, items):
         if missing:
             raise pytest.UsageError("no such case: %s" % ", ".join(sorted(missing)))
         config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+class Shard:
+    """--shard K/N, after every other selection (-k, --case: trylast): the
+    shard splits what was selected (selection.py).  A plugin object of its
+    own, so that the plugin can have a second collection hook."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        k, n = selection.parse_shard(config.getoption("shard"))
+        ids = sorted({i._apmsock["case_id"] for i in items if getattr(i, "_apmsock", None)})
+        where = selection.shard_of(ids, n)
+        keep = [i for i in items if getattr(i, "_apmsock", None) and where[i._apmsock["case_id"]] == k]
+        drop = [i for i in items if not (getattr(i, "_apmsock", None) and where[i._apmsock["case_id"]] == k)]
+        if drop:
+            config.hook.pytest_deselected(items=drop)
         items[:] = keep
 
 
@@ -124,21 +185,18 @@ class Pool:
         self.adapter = None
         self.start_error = None
 
-    def argv(self):
-        return registry.command(ROOT, self.config.getoption("impl"), self.config.getoption("adapter"))
-
     def get(self):
         a = self.adapter
         if a is not None and a.alive:
             return a
         if a is not None:
             a.stop(1.0)
-        argv, prog = self.argv()
-        if prog and not os.path.exists(prog):
-            pytest.exit("adapter program %s does not exist (build it; see fixtures/implementations.yaml)"
-                        % prog, returncode=4)
-        a = Adapter(argv, cwd=ROOT, timeout=self.config.getoption("request_timeout"),
-                    name=self.config.getoption("impl"))
+        impl = self.config._apmsock_impl
+        missing = registry.program_missing(impl)
+        if missing:
+            pytest.exit(missing, returncode=4)
+        a = Adapter(impl.argv, cwd=impl.cwd, timeout=self.config.getoption("request_timeout"),
+                    name=impl.name)
         self.adapter = a
         try:
             a.start(timeout=30.0)
@@ -185,9 +243,10 @@ def fresh(request):
     def start(env=None, netns=False):
         case = Case(None, config.getoption("profile"), info.get("clause"), info.get("level"))
         request.node._apmsock_case = case
-        argv, _ = registry.command(ROOT, config.getoption("impl"), config.getoption("adapter"))
+        impl = config._apmsock_impl
+        argv = impl.argv
         full_env = dict(os.environ, **(env or {})) if env else None
-        a = Adapter(net.netns_argv(argv) if netns else argv, env=full_env, cwd=ROOT,
+        a = Adapter(net.netns_argv(argv) if netns else argv, env=full_env, cwd=impl.cwd,
                     timeout=config.getoption("request_timeout"), name="fresh")
         case.a = a
         made.append(case)
@@ -221,8 +280,7 @@ def h_netns(fresh):
 def impl_features(request):
     """What the registry says the implementation has beyond the protocol
     (fixtures/implementations.yaml `features`)."""
-    impls = registry.load(ROOT)
-    return set(impls.get(request.config.getoption("impl"), {}).get("features") or [])
+    return set(request.config._apmsock_impl.features)
 
 
 def _apply_needs(node, case):
@@ -276,12 +334,14 @@ def pytest_runtest_makereport(item, call):
     if report.when == "setup" and report.passed:
         return
     verdict, mode, sig, message = _classify(report, call, case)
+    key = _signature(verdict, mode, sig, message, call, case)
     if verdict in ("PASS", "NON-STRICT", "FAIL") and case is not None and case.a is not None \
             and case.a.failure is not None:
         # the adapter broke during the case (e.g. died in a callback after
         # the last reply): that is the case's verdict
         f = case.a.failure
         verdict, mode, sig, message = "ERROR", f.mode, f.signal_name, str(f)
+        key = signature.of_error(mode, sig)
     full = verdict not in ("PASS", "SKIP", "UNSUPPORTED") or case is not None and bool(case.infos)
     evidence = case.evidence(full=full) if case is not None else {}
     if case is not None and case.a is not None and case.a.hello:
@@ -291,7 +351,7 @@ def pytest_runtest_makereport(item, call):
         impl = None
     report.apmsock = {
         "case_id": info["case_id"], "clause": info["clause"], "level": info["level"],
-        "verdict": verdict, "mode": mode, "signal": sig,
+        "verdict": verdict, "mode": mode, "signal": sig, "signature": key,
         "duration_s": round(report.duration, 4), "message": message[:500],
         "evidence": evidence, "nodeid": item.nodeid, "impl": impl,
     }
@@ -299,6 +359,23 @@ def pytest_runtest_makereport(item, call):
     props = [("verdict", verdict)] + ([("mode", mode)] if mode else [])
     report.user_properties.extend(props)
     item.user_properties.extend(props)
+
+
+def _signature(verdict, mode, sig, message, call, case):
+    """The failure signature of a verdict (signature.py); None for PASS."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if verdict == "PASS":
+        return None
+    if verdict == "NON-STRICT":
+        errs = case.judge.nonstrict_errors if case is not None else []
+        return signature.of_exception(errs[0]) if errs else "nonstrict"
+    if verdict == "UNSUPPORTED":
+        return signature.of_unsupported(message)
+    if verdict == "SKIP":
+        return "skip"
+    if verdict == "ERROR" and (mode != "protocol" or isinstance(exc, AdapterFailure)):
+        return signature.of_error(mode, sig)
+    return signature.of_exception(exc) if exc is not None else signature.of_error(mode or "unknown")
 
 
 def pytest_report_teststatus(report, config):
@@ -347,14 +424,16 @@ def write_results(config, path, exitstatus):
         if r.get("impl"):
             impl_hello = r["impl"]
         cases.append({k: r[k] for k in ("case_id", "clause", "level", "verdict", "mode", "signal",
-                                         "duration_s", "message", "evidence")})
-    argv, prog = registry.command(ROOT, config.getoption("impl"), config.getoption("adapter"))
+                                         "signature", "duration_s", "message", "evidence")})
+    impl = config._apmsock_impl
+    prog = impl.prog
     run = {
         "suite": "harness",
-        "implementation": {"id": config.getoption("impl"),
-                           "name": (impl_hello or {}).get("name"),
-                           "version": (impl_hello or {}).get("version"),
-                           "adapter": os.path.relpath(prog, ROOT) if prog.startswith(ROOT) else prog},
+        "implementation": dict({"id": impl.name,
+                                "name": (impl_hello or {}).get("name"),
+                                "version": (impl_hello or {}).get("version"),
+                                "adapter": os.path.relpath(prog, ROOT) if prog.startswith(ROOT + os.sep) else prog},
+                               **impl.source),
         "protocol_version": (impl_hello or {}).get("protocol"),
         "contract_version": (impl_hello or {}).get("contract"),
         "suite_version": SUITE_VERSION,

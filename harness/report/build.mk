@@ -5,6 +5,9 @@
 #   make conformance IMPL=mono       another implementation through its adapter
 #   make conformance IMPL=x IMPL_LIB=path/libx.a   a C library: C suite + its adapter if any
 #   make conformance COMPARE=old-results.json      also write reports/compare.html
+#   make conformance IMPL_FILE=path/impl.yaml [BASELINE=path/baseline.yaml]
+#   make conformance IMPL=name ADAPTER_CMD='cmd args' [BASELINE=path]
+#                                    an implementation outside the suite (nothing in the checkout edited)
 #   make report                      rebuild reports/ from reports/runs/*.json only
 #   make coverage                    gcovr over reference/src, gate on the thresholds
 #   make check-report                the report code's own tests (+ headless Chromium)
@@ -18,6 +21,9 @@ APM_REPORT   := $(PYTHON) $(REPORT_DIR)/apm-report
 IMPL         ?= reference
 IMPL_LIB     ?=
 COMPARE      ?=
+IMPL_FILE    ?=
+ADAPTER_CMD  ?=
+BASELINE     ?=
 # The coverage gate, in one place.
 COV_LINE_MIN   ?= 95
 COV_BRANCH_MIN ?= 85
@@ -27,6 +33,7 @@ test: check-report
 
 conformance:
 	+@IMPL='$(IMPL)' IMPL_LIB='$(IMPL_LIB)' COMPARE='$(COMPARE)' REPORTS='$(REPORTS)' \
+	  IMPL_FILE='$(IMPL_FILE)' ADAPTER_CMD='$(subst ','\'',$(ADAPTER_CMD))' BASELINE='$(BASELINE)' \
 	  PYTHON='$(PYTHON)' MAKE='$(MAKE)' $(REPORT_DIR)/conformance.sh
 
 report:

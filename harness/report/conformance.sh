@@ -11,12 +11,16 @@ cd "$(dirname "$0")/../.."
 IMPL=${IMPL:-reference}
 IMPL_LIB=${IMPL_LIB:-}
 COMPARE=${COMPARE:-}
+# An implementation outside the suite (harness/conform --impl-file / --adapter-cmd),
+# and a baseline anywhere: nothing in the checkout is edited.
+IMPL_FILE=${IMPL_FILE:-}
+ADAPTER_CMD=${ADAPTER_CMD:-}
+BASELINE=${BASELINE:-}
 REPORTS=${REPORTS:-reports}
 PYTHON=${PYTHON:-/usr/bin/python3}
 MAKE=${MAKE:-make}
 RUNNER=${RUNNER:-harness/conform}
 APM_REPORT="$PYTHON harness/report/apm-report"
-BASELINE=fixtures/baselines/$IMPL.yaml
 
 say() { printf 'conformance: %s\n' "$*"; }
 steps=()
@@ -28,15 +32,36 @@ esac
 if [ -n "$COMPARE" ] && [ ! -r "$COMPARE" ]; then
   say "usage: COMPARE=$COMPARE: no such file"; exit 4
 fi
+if [ -n "$BASELINE" ] && [ ! -r "$BASELINE" ]; then
+  say "usage: BASELINE=$BASELINE: no such file"; exit 4
+fi
+if [ -n "$IMPL_FILE" ] && [ ! -r "$IMPL_FILE" ]; then
+  say "usage: IMPL_FILE=$IMPL_FILE: no such file"; exit 4
+fi
+runner_impl=()
+if [ -n "$IMPL_FILE" ]; then
+  # the file names the implementation (its id:, else its stem) unless IMPL is given
+  if [ "$IMPL" = reference ]; then
+    IMPL=$($PYTHON -c 'import sys; sys.path.insert(0, "harness")
+from apmsock_harness import registry
+print(registry.resolve(".", impl_file=sys.argv[1]).name)' "$IMPL_FILE") || { say "usage: IMPL_FILE=$IMPL_FILE is not an implementation file"; exit 4; }
+  fi
+  runner_impl+=(--impl-file "$IMPL_FILE")
+fi
+[ -n "$ADAPTER_CMD" ] && runner_impl+=(--adapter-cmd "$ADAPTER_CMD")
+[ -n "$BASELINE" ] && runner_impl+=(--baseline "$BASELINE")
+[ -n "$BASELINE" ] || BASELINE=fixtures/baselines/$IMPL.yaml
 
 # The harness runs what fixtures/implementations.yaml knows how to start.
 has_adapter=$($PYTHON -c 'import sys, yaml; d = yaml.safe_load(open("fixtures/implementations.yaml")) or {}
 print("yes" if sys.argv[1] in (d.get("implementations") or {}) else "no")' "$IMPL" 2>/dev/null || echo unknown)
-if [ "$has_adapter" = no ] && [ -n "$IMPL_LIB" ]; then
+if [ -n "$IMPL_FILE$ADAPTER_CMD" ]; then
+  profiles="documented portable"
+elif [ "$has_adapter" = no ] && [ -n "$IMPL_LIB" ]; then
   say "harness skipped: fixtures/implementations.yaml has no adapter for $IMPL (the C suite checked IMPL_LIB)"
   profiles=""
 elif [ "$has_adapter" = no ]; then
-  say "usage: $IMPL is neither in fixtures/implementations.yaml nor given as IMPL_LIB=path"
+  say "usage: $IMPL is neither in fixtures/implementations.yaml nor given as IMPL_FILE=, ADAPTER_CMD= or IMPL_LIB=path"
   exit 4
 else
   profiles="documented portable"
@@ -95,7 +120,7 @@ for profile in $profiles; do
   fi
   # One line per failing case: the evidence is in the report, and a foreign
   # implementation's expected failures would otherwise bury the gate's verdict.
-  "$RUNNER" --impl "$IMPL" --profile "$profile" --reports "$REPORTS" -- --tb=line
+  "$RUNNER" --impl "$IMPL" "${runner_impl[@]}" --profile "$profile" --reports "$REPORTS" -- --tb=line
   rc=$?
   if [ ! -s "$REPORTS/runs/$IMPL-harness-$profile.json" ] && [ "$rc" -ne 4 ]; then
     say "the harness wrote no run file (exit $rc): harness error"; rc=3
@@ -104,7 +129,7 @@ for profile in $profiles; do
 done
 
 say "reports"
-$APM_REPORT build --reports "$REPORTS" ${COMPARE:+--compare "$COMPARE"}
+$APM_REPORT build --reports "$REPORTS" ${COMPARE:+--compare "$COMPARE"} --baseline "$IMPL=$BASELINE"
 record report $?
 
 $APM_REPORT combine --impl "$IMPL" --write "$REPORTS/gate.json" "${steps[@]}"

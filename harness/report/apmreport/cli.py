@@ -8,11 +8,12 @@ import re
 import subprocess
 import sys
 
-from . import ReportError, checkxml, gate, junit, runfiles
+from . import ReportError, checkxml, gate, junit, merge, runfiles
 from . import html_clauses, html_compare, html_differences, html_evidence, html_findings, html_index
 from .catalogue import Baseline, Catalogue
 from .compare import compare, summary_text, text as compare_text
 from .model import Matrix
+from apmsock_harness import baseline as harness_baseline
 from apmsock_harness.files import write_file
 
 
@@ -79,6 +80,10 @@ def cmd_convert_check(a):
     if a.library:
         run["implementation"]["library"] = a.library
     bl = Baseline.load(a.baseline) if a.baseline else Baseline([], None)
+    refused = harness_baseline.refuse_placeholders(bl.entries, a.baseline) if a.baseline else None
+    if refused:
+        sys.stderr.write("apm-report: usage error: %s\n" % refused)
+        return gate.EXIT_USAGE
     code = gate.evaluate(run, bl)
     runfiles.validate_run(run, a.out)
     runfiles.write_json(a.out, run)
@@ -92,7 +97,8 @@ def cmd_convert_check(a):
 
 
 def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path=None,
-                  reference="reference", generated=None, header="reference/include/apmsock.h"):
+                  reference="reference", generated=None, header="reference/include/apmsock.h",
+                  baseline_files=None):
     runs = runfiles.load_runs(os.path.join(reports, "runs"))
     cat = _catalogue(catalogue_path, runs)
     rev = suite_version()
@@ -103,7 +109,9 @@ def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path
     for r in doc["runs"]:
         impl = r["implementation"]["id"]
         if impl not in baselines:
-            baselines[impl] = (Baseline.load(os.path.join(baselines_dir, impl + ".yaml"))
+            given = (baseline_files or {}).get(impl)   # an implementation outside the suite
+            baselines[impl] = (Baseline.load(given) if given else
+                               Baseline.load(os.path.join(baselines_dir, impl + ".yaml"))
                                if baselines_dir else Baseline([], None))
     runfiles.write_json(os.path.join(reports, "results.json"), doc)
     jpaths = []
@@ -131,7 +139,14 @@ def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path
 
 
 def cmd_build(a):
-    doc, m, comp = build_reports(a.reports, a.catalogue, a.baselines, a.compare, a.reference)
+    files = {}
+    for tok in a.baseline or []:
+        impl, sep, path = tok.partition("=")
+        if not sep or not impl or not path:
+            raise ReportError("build: --baseline %r is not IMPL=PATH" % tok)
+        files[impl] = path
+    doc, m, comp = build_reports(a.reports, a.catalogue, a.baselines, a.compare, a.reference,
+                                 baseline_files=files)
     print("apm-report: %s/index.html: %d run(s), %d implementation(s), %d clause(s)"
           % (a.reports, len(doc["runs"]), len(m.impls), len(m.catalogue.clauses)))
     if comp:
@@ -159,6 +174,36 @@ def cmd_validate(a):
                 runfiles.validate_run(doc, p)
         print("apm-report: %s: valid" % p)
     return 0
+
+
+def cmd_merge(a):
+    runs = [runfiles.load_run(p) for p in a.runs]
+    run = merge.merge(runs, a.runs)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    bpath = merge.baseline_of(runs, root, a.baseline)
+    label = a.baseline or next(((r.get("gate") or {}).get("baseline") for r in runs
+                                if (r.get("gate") or {}).get("baseline")), None)
+    refused, code = merge.gate(run, bpath, label)
+    if refused:
+        sys.stderr.write("apm-report: usage error: %s\n" % refused)
+        return code
+    out = a.out or os.path.join(a.reports, "runs" if "partial" not in run else "partial",
+                                runfiles.run_stem(run) + (".merged" if "partial" in run else "") + ".json")
+    runfiles.validate_run(run, out)
+    runfiles.write_json(out, run)
+    counts = {}
+    for c in run["cases"]:
+        counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+    print("apm-report: merged %d run(s) into %s: %d cases (%s)%s, gate %s" % (
+        len(runs), out, len(run["cases"]), ", ".join("%d %s" % (n, v) for v, n in sorted(counts.items())),
+        "; partial: " + run["partial"]["selection"] if "partial" in run else "", run["gate"]["status"]))
+    for d in run["gate"]["differences"][:30]:
+        print("  %s: expected %s, got %s" % (d["case_id"], d["expected"], d["actual"]))
+    inter = run["gate"]["intermittent"]
+    if inter:
+        print("apm-report: intermittent, as expected: %d case(s): %s" % (
+            len(inter), ", ".join("%s (%s)" % (i["case_id"], i["actual"]) for i in inter)))
+    return code
 
 
 MEANING = {0: "match", 1: "regression", 2: "only unexpected passes", 3: "harness error", 4: "usage error"}
@@ -202,6 +247,8 @@ def main(argv=None):
     b.add_argument("--catalogue", default="fixtures/clauses.yaml")
     b.add_argument("--baselines", default="fixtures/baselines")
     b.add_argument("--compare", metavar="OLD_RESULTS_JSON")
+    b.add_argument("--baseline", action="append", metavar="IMPL=PATH",
+                   help="the baseline of an implementation outside the suite (repeatable)")
     b.add_argument("--reference", default="reference")
     b.set_defaults(fn=cmd_build)
     k = sub.add_parser("compare", help="old results.json vs new: new failures, new passes, changed modes")
@@ -211,6 +258,13 @@ def main(argv=None):
     v = sub.add_parser("validate", help="check run files, results.json (schema) or JUnit XML (XSD)")
     v.add_argument("files", nargs="+")
     v.set_defaults(fn=cmd_validate)
+    mg = sub.add_parser("merge", help="shard runs (conform --shard K/N) -> the one run they are parts of, gated again")
+    mg.add_argument("runs", nargs="+", help="the shards' run files")
+    mg.add_argument("--out", help="default REPORTS/runs/<impl>-<suite>-<profile>.json when the shards are "
+                    "complete, else REPORTS/partial/<...>.merged.json")
+    mg.add_argument("--reports", default=os.environ.get("REPORTS", "reports"))
+    mg.add_argument("--baseline", help="gate on this baseline (default: the one the shards were gated on)")
+    mg.set_defaults(fn=cmd_merge)
     g = sub.add_parser("combine", help="one exit code for several steps' exit codes")
     g.add_argument("steps", nargs="*", help="NAME=CODE per step (or bare codes)")
     g.add_argument("--write", metavar="GATE_JSON")

@@ -5,6 +5,8 @@ Anchors: #clause-<ID> for the clause's group (the matrix links there), #case-<sl
 
 import json
 
+from apmsock_harness.baseline import show
+
 from . import reproduce
 from .html_common import badge, case_anchors, clause_anchor, esc, page
 
@@ -51,8 +53,8 @@ def case_html(run, case, anchor, baseline_entry=None):
         parts.append("<p>%s</p>" % esc(case["message"]))
     if baseline_entry is not None:
         parts.append("<p>Baseline expects %s%s: %s</p>" % (
-            esc(baseline_entry.get("verdict", "FAIL")),
-            (" / " + esc(baseline_entry["mode"])) if baseline_entry.get("mode") else "",
+            esc(show(baseline_entry.get("verdict", "FAIL"))),
+            (" / " + esc(show(baseline_entry["mode"]))) if baseline_entry.get("mode") else "",
             esc(baseline_entry.get("reason") or "(no reason given)")))
     parts.append('<p>Reproduce: <code class="cmd">%s</code></p>' % esc(reproduce.command(run, case)))
     if ev.get("exchange"):

@@ -5,6 +5,8 @@ Each shows the clause, its sentence, what happened, the baseline's reason and th
 that re-runs that one case.
 """
 
+from apmsock_harness.baseline import show
+
 from . import reproduce
 from .html_common import badge, case_anchors, esc, page
 from .verdicts import SEVERITY
@@ -32,12 +34,14 @@ def _finding(m, run, case, anchor, baselines):
     if entry is None:
         reason = '<span class="new">not in the baseline: a new deviation</span>'
     else:
-        reason = "%s%s — %s" % (esc(entry.get("verdict", "FAIL")),
-                                (" / " + esc(entry["mode"])) if entry.get("mode") else "",
+        reason = "%s%s — %s" % (esc(show(entry.get("verdict", "FAIL"))),
+                                (" / " + esc(show(entry["mode"]))) if entry.get("mode") else "",
                                 esc(entry.get("reason") or "(no reason given)"))
     what = esc(case.get("message") or "(no message)")
     if case.get("mode"):
         what = "<b>%s%s</b>: %s" % (esc(case["mode"]), (" " + esc(case["signal"])) if case.get("signal") else "", what)
+    if case.get("signature"):   # which check failed: what a baseline entry's `signature:` names
+        what += '<br><span class="muted">check: <code>%s</code></span>' % esc(case["signature"])
     return ('<tr class="finding" data-impl="%s" data-clause="%s"><td><a href="clauses.html#%s">%s</a> '
             '<span class="level">%s</span></td><td><blockquote>%s</blockquote></td><td>%s %s<br>%s · %s</td>'
             '<td>%s<br><a href="evidence/%s.html#%s">evidence</a></td><td>%s</td><td><code class="cmd">%s</code></td></tr>' % (

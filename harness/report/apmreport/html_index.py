@@ -28,6 +28,15 @@ def _impl_head(m, impl):
         esc(impl), esc(impl), ref, '<br><span class="muted">%s</span>' % esc(detail) if detail else "")
 
 
+def _partial(run):
+    """A run of a selection (conform -k/--case/--shard) says so beside its profile."""
+    part = run.get("partial")
+    if not part:
+        return ""
+    return ' <span class="partial" title="only the selected cases ran">partial: %s</span>' % esc(
+        part.get("selection") or "a selection")
+
+
 def _runs_table(m):
     rows = []
     for r in m.runs:
@@ -40,7 +49,8 @@ def _runs_table(m):
                     "<td>%d</td><td>%s</td><td>%s</td><td><a href=\"evidence/%s.html\">evidence</a> · "
                     "<a href=\"junit/%s\">JUnit</a> · <a href=\"runs/%s.json\">JSON</a></td></tr>" % (
                         esc(r["implementation"]["id"]), esc(r["implementation"].get("name") or ""),
-                        esc(r["implementation"].get("version") or ""), esc(r["suite"]), esc(r["profile"]),
+                        esc(r["implementation"].get("version") or ""), esc(r["suite"]),
+                        esc(r["profile"]) + _partial(r),
                         esc(r.get("protocol_version") or "—"), esc(r.get("started") or "—"),
                         len(r["cases"]), esc(counts_text(collections.Counter(vs))) or "—",
                         esc(gate.get("status") or "—"), esc(stem), esc(junit_name(r)), esc(stem)))

@@ -13,8 +13,15 @@ C_LIBRARY = ("make conformance-c-bin IMPL_LIB={lib} IMPL={impl} && "
 def command(run, case):
     impl = run["implementation"]["id"]
     if run["suite"] == "harness":
-        return HARNESS.format(impl=shlex.quote(impl), profile=shlex.quote(run["profile"]),
-                              case_id=shlex.quote(case["case_id"]))
+        cmd = HARNESS.format(impl=shlex.quote(impl), profile=shlex.quote(run["profile"]),
+                             case_id=shlex.quote(case["case_id"]))
+        # an implementation outside the suite is started the way its run was
+        src = run["implementation"]
+        if src.get("impl_file"):
+            cmd += " --impl-file " + shlex.quote(src["impl_file"])
+        elif src.get("adapter_cmd"):
+            cmd += " --adapter-cmd " + shlex.quote(src["adapter_cmd"])
+        return cmd
     info = (case.get("evidence") or {}).get("info") or {}
     fn = shlex.quote(info.get("function") or "test_" + case["clause"].replace("-", "_") + "_*")
     lib = run["implementation"].get("library")

@@ -132,3 +132,15 @@ def test_info_log_lines_join_their_case(tmp_path):
     run = checkxml.convert([SAMPLE], "reference", info_log=str(log))
     c = [c for c in run["cases"] if c["case_id"] == "CONN-07[udp_v6]"][0]
     assert c["evidence"]["timeline"] == [{"t": None, "what": "recorded: LocalEndPoint 127.0.0.1:4711"}]
+
+
+def test_cli_convert_refuses_a_baseline_with_placeholder_reasons(tmp_path):
+    """The C suite's gate refuses --write-baseline's placeholder as the harness's does."""
+    from apmsock_harness.baseline import PLACEHOLDER
+    b = tmp_path / "b.yaml"
+    b.write_text('expected:\n  - {case_id: "ARG-01[null_buffer]", verdict: ERROR, suite: c, reason: "%s"}\n'
+                 % PLACEHOLDER)
+    out = tmp_path / "runs" / "reference-c-documented.json"
+    rc, so, se = cli("convert-check", SAMPLE, "--impl", "reference", "--out", out, "--baseline", b,
+                     "--catalogue", os.path.join(DATA, "clauses.yaml"))
+    assert rc == 4 and "ARG-01[null_buffer]" in se and "placeholder" in se and not out.exists(), se

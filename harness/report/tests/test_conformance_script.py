@@ -24,7 +24,8 @@ def _stub(path, body):
     return str(path)
 
 
-def run(tmp_path, runner_exit=0, c_result="success", build_ok=True, impl="reference", runner_writes=True):
+def run(tmp_path, runner_exit=0, c_result="success", build_ok=True, impl="reference", runner_writes=True,
+        extra_env=None):
     reports = tmp_path / "reports"
     (tmp_path / "check.xml").write_text(CHECK_XML % (c_result, "Passed" if c_result == "success" else "boom"))
     make = _stub(tmp_path / "make", """
@@ -35,13 +36,15 @@ esac; done; exit 0
 """ % (0 if build_ok else 2, reports, tmp_path, reports, impl))
     src = os.path.join(DATA, "runs", "reference-harness-documented.json")
     runner = _stub(tmp_path / "conform", """
+printf '%%s\\n' "$@" >> "%s/runner-args"
 while [ $# -gt 0 ]; do case $1 in --impl) i=$2; shift 2;; --profile) p=$2; shift 2;; --reports) r=$2; shift 2;; *) shift;; esac; done
 %s
 exit %d
-""" % ('sed "s/\\"profile\\": \\"documented\\"/\\"profile\\": \\"$p\\"/" "%s" > "$r/runs/$i-harness-$p.json"' % src
+""" % (tmp_path, 'sed "s/\\"profile\\": \\"documented\\"/\\"profile\\": \\"$p\\"/" "%s" > "$r/runs/$i-harness-$p.json"' % src
        if runner_writes else "", runner_exit))
     env = dict(os.environ, IMPL=impl, REPORTS=str(reports), MAKE=make, RUNNER=runner,
-               PYTHON="/usr/bin/python3", IMPL_LIB="", COMPARE="")
+               PYTHON="/usr/bin/python3", IMPL_LIB="", COMPARE="", IMPL_FILE="", ADAPTER_CMD="", BASELINE="")
+    env.update(extra_env or {})
     p = subprocess.run(["bash", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
     gate = json.loads((reports / "gate.json").read_text()) if (reports / "gate.json").exists() else None
     return p, gate, reports
@@ -86,3 +89,21 @@ def test_unknown_implementation_is_a_usage_error(tmp_path):
 def test_bad_impl_name_is_a_usage_error(tmp_path):
     p, gate, _ = run(tmp_path, impl="../etc")
     assert p.returncode == 4
+
+
+def test_outside_implementation_passes_through(tmp_path):
+    """ADAPTER_CMD and BASELINE reach the harness runner as they were given; an
+    implementation outside the registry is no usage error then; the C suite is skipped."""
+    bl = tmp_path / "mine.yaml"
+    bl.write_text("expected: []\n")
+    p, gate, reports = run(tmp_path, impl="mine", extra_env={"ADAPTER_CMD": "/x/my adapter --fast",
+                                                              "BASELINE": str(bl)})
+    assert p.returncode == 0, p.stdout + p.stderr
+    args = (tmp_path / "runner-args").read_text().splitlines()
+    assert "--adapter-cmd\n/x/my adapter --fast\n--baseline\n%s" % bl in "\n".join(args), args
+    assert gate["steps"] == {"harness-documented": 0, "harness-portable": 0, "report": 0}
+
+
+def test_missing_baseline_file_is_a_usage_error(tmp_path):
+    p, gate, _ = run(tmp_path, extra_env={"BASELINE": str(tmp_path / "absent.yaml")})
+    assert p.returncode == 4 and "BASELINE" in p.stdout

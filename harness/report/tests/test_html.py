@@ -154,3 +154,21 @@ def test_coverage_link_with_figures(built):
     assert rc == 0, err
     assert '<a href="coverage/index.html">Coverage of the reference (gcovr)</a>: lines 96.2 %, branches 87.5 %' \
         in (built / "index.html").read_text()
+
+
+def test_partial_run_signature_and_intermittent_entry_are_shown(reports, tmp_path):
+    """A run of a selection says so in the runs table; a finding shows the check
+    that failed (its signature); a baseline entry with several verdicts reads as a list."""
+    path = reports / "runs" / "mono-harness-documented.json"
+    run = json.loads(path.read_text())
+    run["partial"] = {"selection": "-k CONN-07", "tag": "k-CONN-07", "cases": len(run["cases"])}
+    run["cases"][0].update(verdict="FAIL", mode="assertion", message="m", signature="judge: assert a == b #12345678")
+    path.write_text(json.dumps(run))
+    bl = tmp_path / "mine.yaml"
+    bl.write_text('expected:\n  - {case_id: "%s", verdict: [FAIL, PASS], reason: "racy"}\n' % run["cases"][0]["case_id"])
+    rc, out, err = build(reports, "--baseline", "mono=%s" % bl)
+    assert rc == 0, err
+    assert "partial: -k CONN-07" in (reports / "index.html").read_text()
+    findings = (reports / "findings.html").read_text()
+    assert "check: <code>judge: assert a == b #12345678</code>" in findings
+    assert "[FAIL, PASS]" in findings and "racy" in findings

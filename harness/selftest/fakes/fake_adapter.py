@@ -14,6 +14,8 @@ protocol to reach a chosen op, then misbehaves as FAKE_ADAPTER_MODE says:
   nocaps      report no capabilities
   notconn     answer begin_send with SocketException NotConnected (a correct
               answer for CONN-01/CONN-02)
+  flaky       as notconn, but every third Begin succeeds (a wrong answer): a
+              racy implementation, for --repeat
 """
 import json
 import os
@@ -32,7 +34,7 @@ def out(obj):
 
 
 def main():
-    names = 0
+    names = begins = 0
     for line in sys.stdin:
         req = json.loads(line)
         op, rid = req["op"], req["id"]
@@ -66,7 +68,11 @@ def main():
         elif op == "socket":
             names += 1
             out({"id": rid, "ok": True, "result": {"socket": "s%d" % names}})
-        elif op in ("begin_send", "begin_send_to") and KIND == "notconn":
+        elif op in ("begin_send", "begin_send_to") and KIND in ("notconn", "flaky"):
+            begins += 1
+            if KIND == "flaky" and begins % 3 == 0:
+                out({"id": rid, "ok": True, "result": {"result": "r%d" % begins}})
+                continue
             out({"id": rid, "ok": False, "error": {
                 "type": "System.Net.Sockets.SocketException", "param": None,
                 "socket_error": "NotConnected", "socket_error_code": 10057, "errno": 107,
