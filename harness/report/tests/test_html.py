@@ -154,3 +154,15 @@ def test_coverage_link_with_figures(built):
     assert rc == 0, err
     assert '<a href="coverage/index.html">Coverage of the reference (gcovr)</a>: lines 96.2 %, branches 87.5 %' \
         in (built / "index.html").read_text()
+
+
+def test_mutation_link_with_scores(built):
+    mut = built / "mutation"
+    mut.mkdir()
+    (mut / "index.html").write_text("<html><body>mutants</body></html>")
+    (mut / "mutation.json").write_text(json.dumps({"scores": {
+        "killable": 75, "c": {"score": 89.3}, "harness": {"score": 62.7}, "combined": {"score": 93.3}}}))
+    rc, out, err = build(built)
+    assert rc == 0, err
+    assert ('<a href="mutation/index.html">Mutation testing of the reference</a>: 75 killable mutants; '
+            'C suite 89.3 %, harness alone 62.7 %, both 93.3 %') in (built / "index.html").read_text()
