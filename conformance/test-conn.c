@@ -361,6 +361,38 @@ void cf_conn_several_hosts(const cf_variant_t *v) {
   apmsock_close(s, NULL);
 }
 
+void cf_conn_dual_mode_padded(const cf_variant_t *v) {
+  /* A dual-mode IPv6 socket sending to an IPv4 host and an IPv6 host in
+   * turn.  The IPv4 endpoint's padding (sin_zero) is filled: it is not part
+   * of the address, so it must not leak into the ::ffff:a.b.c.d the socket
+   * sends to. */
+  struct sockaddr_storage a4, a6;
+  int fd4 = cf_udp_receiver(AF_INET, &a4), fd6 = cf_udp_receiver(AF_INET6, &a6);
+  memset(((struct sockaddr_in *)&a4)->sin_zero, 0xa5, sizeof ((struct sockaddr_in *)&a4)->sin_zero);
+  apmsock_socket_t s;
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET6, APMSOCK_DGRAM, &s, &e), &e, "open v6");
+  cf_expect_ok(apmsock_set_option(s, APMSOCK_OPT_DUAL_MODE, 1, &e), &e, "DualMode = true");
+  const struct sockaddr_storage *to[] = {&a4, &a6, &a4};
+  const int fds[] = {fd4, fd6, fd4};
+  for (int i = 0; i < 3; i++) {
+    uint8_t buf[16];
+    cf_pattern(buf, sizeof buf, 130 + (unsigned)i);
+    apmsock_result_t r;
+    int32_t n = -1;
+    cf_expect_ok(apmsock_begin_send_to(s, buf, 16, 0, 16, 0, CF_SA(to[i]), NULL, NULL, &r, &e), &e,
+                 "CONN-10: BeginSendTo from a dual-mode socket");
+    cf_expect_ok(apmsock_end_send_to(s, r, &n, &e), &e, "CONN-10: EndSendTo");
+    ck_assert_msg(n == 16, "CONN-10: EndSendTo returned %d", n);
+    cf_release(r);
+    recv_exact_dgram(fds[i], buf, 16, i == 1 ? "CONN-10: the IPv6 host gets its datagram"
+                                             : "CONN-10: the IPv4 host (endpoint with padding) gets its datagram");
+  }
+  close(fd4);
+  close(fd6);
+  apmsock_close(s, NULL);
+}
+
 void cf_conn_large_stream(const cf_variant_t *v) {
   /* Several MiB through tiny buffers: End returns exactly size, every byte
    * arrives in order. */

@@ -92,6 +92,7 @@
   CF_V46(XX, CONN, CONN_08, cf_conn_override_once, CF_UDP, udp, CF_SEND, send_to_connected) \
   CF_V46(XX, CONN, CONN_09, cf_conn_reconnect, CF_UDP, udp, CF_SEND, send)          \
   CF_V46(XX, CONN, CONN_10, cf_conn_several_hosts, CF_UDP, udp, CF_SEND_TO, send_to) \
+  XX(CONN, CONN_10, udp_v6_dual_mode_padded_v4, cf_conn_dual_mode_padded, CF_UDP, AF_INET6, CF_SEND_TO) \
   CF_VTCP(XX, CONN, CONN_11, cf_conn_large_stream)                                  \
   CF_VTCP(XX, CONN, CONN_12, cf_conn_blocking_pending)                              \
   CF_V46(XX, CONN, CONN_12, cf_conn_nonblocking_would_block, CF_TCP, tcp, CF_SEND, send_nonblocking) \
@@ -157,6 +158,8 @@
   CF_VTCP(XX, CTX, CTX_01, cf_ctx_cached)                                           \
   XX(CTX, CTX_01, udp_v4_send_to_many_contexts, cf_ctx_many, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(CTX, CTX_01, tcp_v6_send_many_contexts, cf_ctx_many, CF_TCP, AF_INET6, CF_SEND) \
+  XX(CTX, CTX_01, udp_v4_send_to_thread_churn, cf_ctx_thread_churn, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(CTX, CTX_01, udp_v4_send_to_long_run, cf_ctx_long_run, CF_UDP, AF_INET, CF_SEND_TO) \
   CF_V46(XX, SEC, SEC_01, cf_sec_denied, CF_UDP, udp, CF_SEND_TO, send_to)          \
   XX(SEC, SEC_01, udp_v4_send, cf_sec_denied, CF_UDP, AF_INET, CF_SEND)             \
   CF_V46(XX, SEC, SEC_01, cf_sec_denied, CF_TCP, tcp, CF_SEND, send)                \

@@ -61,13 +61,14 @@ class Mutant:
     end: int
     function: str
     context: str = field(default="")  # the original line, stripped
+    occurrence: int = 0  # how many identical sites (same line text) precede it
 
     @property
     def key(self):
         """Stable across edits elsewhere in the file: the line's text, not its
         number, names the site (an occurrence index separates repeats)."""
         h = hashlib.sha1("\0".join([self.file, self.context, self.operator, str(self.col),
-                                    self.before, self.after]).encode())
+                                    self.before, self.after, str(self.occurrence)]).encode())
         return h.hexdigest()[:12]
 
     def apply(self, source):
@@ -228,6 +229,11 @@ def mutants(relpath, source):
             close = _match_paren(tokens, i + 1)
             if close is not None and close + 1 < len(tokens) and tokens[close + 1].text == ";":
                 add("CALL", i, close + 1, ";")
+    seen = {}
+    for m in out:
+        site = (m.context, m.operator, m.col, m.before, m.after)
+        m.occurrence = seen.get(site, 0)
+        seen[site] = m.occurrence + 1
     return out
 
 

@@ -80,6 +80,12 @@ def test_key_is_stable_when_lines_shift(ms):
     assert len({m.key for m in ms}) == len(ms)
 
 
+def test_identical_lines_get_distinct_keys():
+    src = "void f(int a) {\n  unlock(a);\n  lock(a);\n  unlock(a);\n}\n"
+    calls = [m for m in operators.mutants("x.c", src) if m.operator == "CALL" and m.before == "unlock(a);"]
+    assert len(calls) == 2 and calls[0].key != calls[1].key
+
+
 def test_state_resumes_and_survives_a_cut_line(tmp_path):
     path = str(tmp_path / "state.jsonl")
     results.append_state(path, {"key": "a", "status": "KILLED"})
