@@ -83,7 +83,7 @@ def sources():
     return cache
 
 
-def judge_all(todo, args, state_path):
+def judge_all(todo, args, state_path, fingerprint):
     """Workers, one workspace each, take mutants from one queue; each record
     is appended to the state file the moment it is judged."""
     src = sources()
@@ -125,7 +125,7 @@ def judge_all(todo, args, state_path):
             except RuntimeError as e:
                 failure.append(str(e))
                 return
-            rec = dict(m.as_dict(), **verdict)
+            rec = dict(m.as_dict(), fingerprint=fingerprint, **verdict)
             with lock:
                 results.append_state(state_path, rec)
                 done[0] += 1
@@ -170,21 +170,22 @@ def main(argv):
     except (ValueError, OSError) as e:
         say("bad equivalents file: %s" % e)
         return 4
+    fingerprint = workspace.suites_fingerprint(ROOT)
     if args.command == "run":
-        done = results.load_state(state_path)
+        done = results.load_state(state_path, fingerprint)
         todo = [m for m in chosen if m.key not in done]
         say("%d candidates, %d selected, %d already judged (%s), %d to run"
             % (len(all_mutants), len(chosen), len(chosen) - len(todo), state_path, len(todo)))
         if todo:
             t0 = time.monotonic()
-            rc = judge_all(todo, args, state_path)
+            rc = judge_all(todo, args, state_path, fingerprint)
             say("judged in %.0f s" % (time.monotonic() - t0))
             if rc:
                 return rc
-    done = results.load_state(state_path)
+    done = results.load_state(state_path, fingerprint)
     records = [done[m.key] for m in chosen if m.key in done]
     suites = ["c", "harness"] + (["c-asan"] if any("c-asan" in r.get("suites", {}) for r in records) else [])
-    meta = {"candidates": len(all_mutants), "mutants": args.mutants, "seed": args.seed,
+    meta = {"fingerprint": fingerprint, "candidates": len(all_mutants), "mutants": args.mutants, "seed": args.seed,
             "judged": len(records), "selected": len(chosen), "suites": suites}
     doc = report.build(records, equivalents, meta)
     report.write(args.out, doc)

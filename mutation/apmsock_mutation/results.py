@@ -14,7 +14,9 @@ import yaml
 SUITES = ("c", "harness")
 
 
-def load_state(path):
+def load_state(path, fingerprint=None):
+    """The judged mutants of this state file; with a fingerprint, only those
+    judged by the same suites."""
     done = {}
     if os.path.exists(path):
         with open(path) as f:
@@ -27,7 +29,8 @@ def load_state(path):
                 except ValueError:
                     # a line cut by an interrupt: that mutant runs again
                     continue
-                done[rec["key"]] = rec
+                if fingerprint is None or rec.get("fingerprint") == fingerprint:
+                    done[rec["key"]] = rec
     return done
 
 

@@ -4,6 +4,7 @@ knows about (tracked and untracked-but-not-ignored) under build/mutation/,
 builds there, and after each mutant puts the pristine file back.
 """
 import glob
+import hashlib
 import json
 import os
 import re
@@ -21,6 +22,23 @@ def project_files(root):
     out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root,
                          capture_output=True, check=True).stdout.decode()
     return [f for f in out.split("\0") if f]
+
+
+def suites_fingerprint(root):
+    """What a judgement depends on besides the mutant: every project file but
+    the mutated sources, the tool and prose.  Records judged under another
+    fingerprint are not reused, so editing a test never leaves a stale
+    "SURVIVED" behind."""
+    h = hashlib.sha1()
+    for rel in sorted(project_files(root)):
+        if rel.startswith(("reference/src/", "mutation/", "reports/")) or rel.endswith(".md"):
+            continue
+        path = os.path.join(root, rel)
+        if os.path.isfile(path):
+            h.update(rel.encode() + b"\0")
+            with open(path, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:12]
 
 
 def run_bounded(argv, cwd, timeout, env=None):

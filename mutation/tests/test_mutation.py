@@ -94,6 +94,13 @@ def test_state_resumes_and_survives_a_cut_line(tmp_path):
     assert list(results.load_state(path)) == ["a"]
 
 
+def test_state_of_other_suites_is_not_reused(tmp_path):
+    path = str(tmp_path / "state.jsonl")
+    results.append_state(path, {"key": "a", "status": "SURVIVED", "fingerprint": "old"})
+    results.append_state(path, {"key": "b", "status": "KILLED", "fingerprint": "new"})
+    assert list(results.load_state(path, "new")) == ["b"]
+
+
 def rec(key, status, killed_by=(), context="if (n < 0) return;", after="<="):
     return {"key": key, "file": "reference/src/x.c", "line": 3, "col": 1, "operator": "ROR",
             "before": "<", "after": after, "function": "f", "context": context, "status": status,
