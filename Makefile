@@ -44,6 +44,7 @@ all:
 -include harness/build.mk
 -include harness/report/build.mk
 -include harness/adapters/csharp/build.mk
+-include mutation/build.mk
 
 # Every test of the project.
 test:
@@ -69,6 +70,7 @@ help:
 	@echo "make tsan         the C suite under ThreadSanitizer"
 	@echo "make bench        benchmarks, ratios against raw sockets -> reports/bench.json"
 	@echo "make coverage     gcovr coverage of reference/ -> reports/coverage/"
+	@echo "make mutation [MUTANTS=N SEED=S MUTATION_SANITIZERS=1]   mutants of reference/src against both suites -> reports/mutation/"
 	@echo "make install PREFIX=/usr/local   library, header and pkg-config file"
 	@echo ""
 	@echo "make conformance variables:"

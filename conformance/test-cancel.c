@@ -1,8 +1,11 @@
 /* test-cancel.c: CANCEL-01..04, thread exit and disposal. */
 #include "tests.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -249,5 +252,58 @@ void cf_cancel_close_pending(const cf_variant_t *v) {
   ck_assert_msg(cf_cb_calls(&cbc) == 1 && cf_cb_calls(&cb1) == 1 && cf_cb_calls(&cb2) == 1,
                 "CANCEL-04: callbacks ran %d/%d/%d times, expected once each", cf_cb_calls(&cbc),
                 cf_cb_calls(&cb1), cf_cb_calls(&cb2));
+  free(big);
+}
+
+/* A callback that takes its time (a bounded hold, not a wait for an event):
+ * whoever returns before it has finished did not wait for it. */
+static atomic_int slow_done;
+static void slow_callback(apmsock_result_t r) {
+  pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += 100 * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&mu);
+  while (pthread_cond_timedwait(&never, &mu, &until) == 0) {
+  }
+  pthread_mutex_unlock(&mu);
+  atomic_store(&slow_done, 1);
+}
+
+void cf_cancel_cleanup_pending(const cf_variant_t *v) {
+  /* The library's cleanup with a send pending on one socket and another
+   * socket idle, neither closed first: cleanup closes both (the idle one's
+   * peer sees the end of the stream), completes the pending send as
+   * aborted and has run its callback to the end before it returns. */
+  cf_pair_t busy, idle;
+  cf_pair_open(v, &busy, CF_PAIR_SMALL);
+  cf_pair_open(v, &idle, 0);
+  uint8_t *big = cf_pattern_alloc(CF_BIG, 65);
+  atomic_store(&slow_done, 0);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  bool sig = false;
+  cf_expect_ok(cf_begin(&busy, big, CF_BIG, 0, CF_BIG, 0, slow_callback, NULL, &r, &e), &e, "Begin");
+  cf_expect_ok(apmsock_result_wait(r, 0, &sig, &e), &e, "WaitOne(0)");
+  ck_assert_msg(!sig, "CANCEL-04: the big send completed although the peer reads nothing");
+  apmsock_cleanup();
+  ck_assert_msg(atomic_load(&slow_done) == 1,
+                "CANCEL-04: cleanup returned before the aborted operation's callback had finished");
+  struct pollfd pfd = {.fd = idle.peer_fd, .events = POLLIN};
+  ck_assert_msg(poll(&pfd, 1, CF_WAIT_MS) == 1, "CANCEL-04: after cleanup, the idle socket's peer "
+                "saw nothing within %d ms: the socket was not closed", CF_WAIT_MS);
+  char c;
+  ssize_t got = recv(idle.peer_fd, &c, 1, 0);
+  ck_assert_msg(got == 0 || (got < 0 && errno == ECONNRESET),
+                "CANCEL-04: the idle socket's peer read %zd instead of the end of the stream", got);
+  close(idle.peer_fd);
+  close(busy.peer_fd);
+  if (idle.listen_fd >= 0) close(idle.listen_fd);
+  if (busy.listen_fd >= 0) close(busy.listen_fd);
   free(big);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void recv_exact_dgram(int fd, const uint8_t *want, size_t n, const char *what);
@@ -359,6 +360,68 @@ void cf_conn_several_hosts(const cf_variant_t *v) {
     close(fd[i]);
   }
   apmsock_close(s, NULL);
+}
+
+void cf_conn_dual_mode_padded(const cf_variant_t *v) {
+  /* A dual-mode IPv6 socket sending to an IPv4 host and an IPv6 host in
+   * turn.  The IPv4 endpoint's padding (sin_zero) is filled: it is not part
+   * of the address, so it must not leak into the ::ffff:a.b.c.d the socket
+   * sends to. */
+  struct sockaddr_storage a4, a6;
+  int fd4 = cf_udp_receiver(AF_INET, &a4), fd6 = cf_udp_receiver(AF_INET6, &a6);
+  memset(((struct sockaddr_in *)&a4)->sin_zero, 0xa5, sizeof ((struct sockaddr_in *)&a4)->sin_zero);
+  apmsock_socket_t s;
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET6, APMSOCK_DGRAM, &s, &e), &e, "open v6");
+  cf_expect_ok(apmsock_set_option(s, APMSOCK_OPT_DUAL_MODE, 1, &e), &e, "DualMode = true");
+  const struct sockaddr_storage *to[] = {&a4, &a6, &a4};
+  const int fds[] = {fd4, fd6, fd4};
+  for (int i = 0; i < 3; i++) {
+    uint8_t buf[16];
+    cf_pattern(buf, sizeof buf, 130 + (unsigned)i);
+    apmsock_result_t r;
+    int32_t n = -1;
+    cf_expect_ok(apmsock_begin_send_to(s, buf, 16, 0, 16, 0, CF_SA(to[i]), NULL, NULL, &r, &e), &e,
+                 "CONN-10: BeginSendTo from a dual-mode socket");
+    cf_expect_ok(apmsock_end_send_to(s, r, &n, &e), &e, "CONN-10: EndSendTo");
+    ck_assert_msg(n == 16, "CONN-10: EndSendTo returned %d", n);
+    cf_release(r);
+    recv_exact_dgram(fds[i], buf, 16, i == 1 ? "CONN-10: the IPv6 host gets its datagram"
+                                             : "CONN-10: the IPv4 host (endpoint with padding) gets its datagram");
+  }
+  close(fd4);
+  close(fd6);
+  apmsock_close(s, NULL);
+}
+
+void cf_conn_descriptor_zero(const cf_variant_t *v) {
+  /* With standard input closed the next socket is descriptor 0, a valid
+   * descriptor like any other: BeginSendTo on it works and delivers. */
+  struct sockaddr_storage a;
+  int rfd = cf_udp_receiver(v->family, &a);
+  apmsock_close(open_socket(v), NULL); /* the library has started: its own descriptors are taken */
+  int saved = dup(0);
+  ck_assert_msg(saved >= 0, "dup(0)");
+  close(0);
+  apmsock_socket_t s = open_socket(v);
+  struct stat st;
+  int zero_is_socket = fstat(0, &st) == 0 && S_ISSOCK(st.st_mode);
+  uint8_t buf[16];
+  cf_pattern(buf, sizeof buf, 140);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  apmsock_kind_t kb = apmsock_begin_send_to(s, buf, 16, 0, 16, 0, CF_SA(&a), NULL, NULL, &r, &e);
+  apmsock_kind_t ke = kb == APMSOCK_OK ? apmsock_end_send_to(s, r, &n, &e) : kb;
+  if (kb == APMSOCK_OK) cf_release(r);
+  apmsock_close(s, NULL);
+  dup2(saved, 0);
+  close(saved);
+  ck_assert_msg(zero_is_socket, "CONN-07: the socket opened with stdin closed is not descriptor 0");
+  ck_assert_msg(ke == APMSOCK_OK && n == 16, "CONN-07: BeginSendTo/End on descriptor 0 gave %s (%d bytes)",
+                apmsock_kind_name(ke), n);
+  recv_exact_dgram(rfd, buf, 16, "CONN-07: the datagram sent through descriptor 0 arrives");
+  close(rfd);
 }
 
 void cf_conn_large_stream(const cf_variant_t *v) {

@@ -102,6 +102,23 @@ void cf_err_errno_table(const cf_variant_t *v) {
                 "ERR-03: EWOULDBLOCK");
   ck_assert_msg(apmsock_socket_error_from_errno(987654) == APMSOCK_SE_SOCKET_ERROR,
                 "ERR-03: an errno outside the table must map to SocketError (-1)");
+  /* Every errno the system defines that has no row (EPERM, ENOENT, ...) is
+   * SocketError too: one value far outside proves nothing about its
+   * neighbours, and a small errno read as "no error" would hide a failure. */
+  static const int in_table[] = {
+#define XX(name, dotnet, number, errnum, text) errnum,
+      APMSOCK_SOCKET_ERROR_MAP(XX)
+#undef XX
+  };
+  for (int errnum = 1; errnum < 134; errnum++) {
+    int listed = errnum == EWOULDBLOCK;
+    for (size_t i = 0; i < sizeof in_table / sizeof in_table[0]; i++)
+      listed |= in_table[i] == errnum;
+    if (!listed)
+      ck_assert_msg(apmsock_socket_error_from_errno(errnum) == APMSOCK_SE_SOCKET_ERROR,
+                    "ERR-03: errno %d (%s), which has no row, maps to %d, expected SocketError (-1)",
+                    errnum, strerror(errnum), apmsock_socket_error_from_errno(errnum));
+  }
   ck_assert_msg(strcmp(apmsock_socket_error_name(424242), "Unknown") == 0,
                 "ERR-03: a number outside the table must be named \"Unknown\"");
   const char *text = apmsock_socket_error_text(12345);

@@ -292,6 +292,102 @@ void cf_ctx_cached(const cf_variant_t *v) {
   cf_pair_close(&p);
 }
 
+struct churn {
+  cf_pair_t *p;
+  const uint8_t *buf;
+  int bad;
+};
+
+static void *churn_thread(void *arg) {
+  struct churn *c = arg;
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n;
+  if (cf_begin(c->p, c->buf, CTX_SIZE, 0, CTX_SIZE, 0, NULL, NULL, &r, &e) != APMSOCK_OK)
+    c->bad++;
+  else if (cf_end(c->p, r, &n, &e) != APMSOCK_OK || n != CTX_SIZE || apmsock_result_release(r, NULL) != APMSOCK_OK)
+    c->bad++;
+  return NULL;
+}
+
+void cf_ctx_long_run(const cf_variant_t *v) {
+  /* Many more sends than the steady-state window above, each ended and
+   * released before the next and without a callback, so no more than one
+   * operation is ever alive: a released record that never goes back to
+   * its pool shows as growth once the pool is used up (longer than two
+   * chunks of any plausible pool; the reference's holds 256). */
+  enum { LONG_WARM = 32, LONG = 800 };
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[CTX_SIZE];
+  cf_pattern(buf, CTX_SIZE, 77);
+  apmsock_stats_t s0, s1;
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  int32_t n;
+  int bad = 0;
+  for (int i = 0; i < LONG_WARM + LONG; i++) {
+    if (i == LONG_WARM) apmsock_get_stats(&s0);
+    if (cf_begin(&p, buf, CTX_SIZE, 0, CTX_SIZE, 0, NULL, NULL, &r, &e) != APMSOCK_OK)
+      bad++;
+    else if (cf_end(&p, r, &n, &e) != APMSOCK_OK || n != CTX_SIZE || apmsock_result_release(r, NULL) != APMSOCK_OK)
+      bad++;
+  }
+  apmsock_get_stats(&s1);
+  ck_assert_msg(bad == 0, "CTX-01: %d of %d sends failed", bad, LONG_WARM + LONG);
+  ck_assert_msg(s1.heap_allocations == s0.heap_allocations,
+                "CTX-01: %llu heap allocations in %d sends with one operation alive at a time: "
+                "released records are not reused", (unsigned long long)(s1.heap_allocations - s0.heap_allocations), LONG);
+  cf_pair_close(&p);
+
+  /* The same for a Begin that fails: BeginSend on a datagram socket with no
+   * default remote host (NotConnected, CONN-06; from Begin or End). */
+  apmsock_socket_t u;
+  cf_expect_ok(apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &u, &e), &e, "open");
+  int accepted = 0;
+  for (int i = 0; i < LONG_WARM + LONG; i++) {
+    if (i == LONG_WARM) apmsock_get_stats(&s0);
+    if (apmsock_begin_send(u, buf, CTX_SIZE, 0, CTX_SIZE, 0, NULL, NULL, &r, &e) == APMSOCK_OK) {
+      accepted += apmsock_end_send(u, r, &n, &e) == APMSOCK_OK;
+      apmsock_result_release(r, NULL);
+    }
+  }
+  apmsock_get_stats(&s1);
+  apmsock_close(u, NULL);
+  ck_assert_msg(accepted == 0, "CTX-01: %d sends without a remote host succeeded", accepted);
+  ck_assert_msg(s1.heap_allocations == s0.heap_allocations,
+                "CTX-01: %llu heap allocations in %d refused sends: a refused Begin keeps its record",
+                (unsigned long long)(s1.heap_allocations - s0.heap_allocations), LONG);
+}
+
+void cf_ctx_thread_churn(const cf_variant_t *v) {
+  /* Threads that come and go, one send each, on one context: whatever a
+   * thread kept for its next operation goes back when it exits, so a
+   * steady stream of short-lived threads costs no new allocations once
+   * warm (one pool refill allowed). */
+  enum { WARM_THREADS = 16, THREADS = 128, SLACK = 2 };
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[CTX_SIZE];
+  cf_pattern(buf, CTX_SIZE, 75);
+  struct churn c = {&p, buf, 0};
+  apmsock_stats_t s0, s1;
+  for (int i = 0; i < WARM_THREADS + THREADS; i++) {
+    if (i == WARM_THREADS) apmsock_get_stats(&s0);
+    pthread_t t;
+    ck_assert_msg(pthread_create(&t, NULL, churn_thread, &c) == 0, "CTX-01: pthread_create");
+    pthread_join(t, NULL);
+  }
+  apmsock_get_stats(&s1);
+  ck_assert_msg(c.bad == 0, "CTX-01: %d of %d sends from short-lived threads failed", c.bad,
+                WARM_THREADS + THREADS);
+  ck_assert_msg(s1.heap_allocations - s0.heap_allocations <= SLACK,
+                "CTX-01: %d threads that sent once and exited cost %llu heap allocations (at most %d "
+                "expected): records a thread held are not given back when it exits",
+                THREADS, (unsigned long long)(s1.heap_allocations - s0.heap_allocations), SLACK);
+  cf_pair_close(&p);
+}
+
 #define CTX_CB(n) \
   static void ctx_cb_##n(apmsock_result_t r) { atomic_fetch_add(&ctx_calls, 1); }
 CTX_CB(0) CTX_CB(1) CTX_CB(2) CTX_CB(3) CTX_CB(4) CTX_CB(5) CTX_CB(6) CTX_CB(7)

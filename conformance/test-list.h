@@ -89,9 +89,11 @@
   CF_V46(XX, CONN, CONN_05, cf_conn_dgram_default_host_nonblocking, CF_UDP, udp, CF_SEND, send_nonblocking) \
   CF_V46(XX, CONN, CONN_06, cf_conn_dgram_unconnected_send, CF_UDP, udp, CF_SEND, send) \
   CF_V46(XX, CONN, CONN_07, cf_conn_implicit_bind, CF_UDP, udp, CF_SEND_TO, send_to) \
+  XX(CONN, CONN_07, udp_v4_send_to_descriptor_zero, cf_conn_descriptor_zero, CF_UDP, AF_INET, CF_SEND_TO) \
   CF_V46(XX, CONN, CONN_08, cf_conn_override_once, CF_UDP, udp, CF_SEND, send_to_connected) \
   CF_V46(XX, CONN, CONN_09, cf_conn_reconnect, CF_UDP, udp, CF_SEND, send)          \
   CF_V46(XX, CONN, CONN_10, cf_conn_several_hosts, CF_UDP, udp, CF_SEND_TO, send_to) \
+  XX(CONN, CONN_10, udp_v6_dual_mode_padded_v4, cf_conn_dual_mode_padded, CF_UDP, AF_INET6, CF_SEND_TO) \
   CF_VTCP(XX, CONN, CONN_11, cf_conn_large_stream)                                  \
   CF_VTCP(XX, CONN, CONN_12, cf_conn_blocking_pending)                              \
   CF_V46(XX, CONN, CONN_12, cf_conn_nonblocking_would_block, CF_TCP, tcp, CF_SEND, send_nonblocking) \
@@ -148,6 +150,7 @@
   CF_VUDP(XX, CANCEL, CANCEL_02, cf_cancel_completed_before_exit)                   \
   CF_VTCP(XX, CANCEL, CANCEL_03, cf_cancel_other_threads)                           \
   CF_VTCP(XX, CANCEL, CANCEL_04, cf_cancel_close_pending)                           \
+  XX(CANCEL, CANCEL_04, tcp_v4_send_library_cleanup, cf_cancel_cleanup_pending, CF_TCP, AF_INET, CF_SEND) \
   /* TRACE, CTX, SEC, EX */                                                         \
   CF_V46(XX, TRACE, TRACE_01, cf_trace_sink, CF_UDP, udp, CF_SEND_TO, send_to_sink) \
   CF_V46(XX, TRACE, TRACE_01, cf_trace_sink, CF_TCP, tcp, CF_SEND, send_sink)       \
@@ -157,6 +160,8 @@
   CF_VTCP(XX, CTX, CTX_01, cf_ctx_cached)                                           \
   XX(CTX, CTX_01, udp_v4_send_to_many_contexts, cf_ctx_many, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(CTX, CTX_01, tcp_v6_send_many_contexts, cf_ctx_many, CF_TCP, AF_INET6, CF_SEND) \
+  XX(CTX, CTX_01, udp_v4_send_to_thread_churn, cf_ctx_thread_churn, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(CTX, CTX_01, udp_v4_send_to_long_run, cf_ctx_long_run, CF_UDP, AF_INET, CF_SEND_TO) \
   CF_V46(XX, SEC, SEC_01, cf_sec_denied, CF_UDP, udp, CF_SEND_TO, send_to)          \
   XX(SEC, SEC_01, udp_v4_send, cf_sec_denied, CF_UDP, AF_INET, CF_SEND)             \
   CF_V46(XX, SEC, SEC_01, cf_sec_denied, CF_TCP, tcp, CF_SEND, send)                \

@@ -119,6 +119,16 @@ def _coverage_figures(path):
         return ""
 
 
+def _mutation_figures(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            s = json.load(f)["scores"]
+        return ": %d killable mutants; C suite %s %%, harness alone %s %%, both %s %%" % (
+            s["killable"], s["c"]["score"], s["harness"]["score"], s["combined"]["score"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
 def render(m, compare_summary=None, reports_dir=None):
     doc = m.doc
     parts = ["<h1>apmsock conformance</h1>",
@@ -133,6 +143,9 @@ def render(m, compare_summary=None, reports_dir=None):
     if reports_dir and os.path.exists(os.path.join(reports_dir, "coverage", "index.html")):
         parts.append('<p><a href="coverage/index.html">Coverage of the reference (gcovr)</a>%s</p>'
                      % esc(_coverage_figures(os.path.join(reports_dir, "coverage", "summary.json"))))
+    if reports_dir and os.path.exists(os.path.join(reports_dir, "mutation", "index.html")):
+        parts.append('<p><a href="mutation/index.html">Mutation testing of the reference</a>%s</p>'
+                     % esc(_mutation_figures(os.path.join(reports_dir, "mutation", "mutation.json"))))
     if compare_summary is not None:
         parts.append('<p><a href="compare.html">Compared with %s</a>: %s</p>' % (
             esc(compare_summary["old"]), esc(compare_summary["text"])))

@@ -172,3 +172,15 @@ def test_partial_run_signature_and_intermittent_entry_are_shown(reports, tmp_pat
     findings = (reports / "findings.html").read_text()
     assert "check: <code>judge: assert a == b #12345678</code>" in findings
     assert "[FAIL, PASS]" in findings and "racy" in findings
+
+
+def test_mutation_link_with_scores(built):
+    mut = built / "mutation"
+    mut.mkdir()
+    (mut / "index.html").write_text("<html><body>mutants</body></html>")
+    (mut / "mutation.json").write_text(json.dumps({"scores": {
+        "killable": 75, "c": {"score": 89.3}, "harness": {"score": 62.7}, "combined": {"score": 93.3}}}))
+    rc, out, err = build(built)
+    assert rc == 0, err
+    assert ('<a href="mutation/index.html">Mutation testing of the reference</a>: 75 killable mutants; '
+            'C suite 89.3 %, harness alone 62.7 %, both 93.3 %') in (built / "index.html").read_text()

@@ -1,0 +1,183 @@
+"""A private copy of the project in which one mutant at a time is built and
+judged.  The working tree is never written: each worker copies the files git
+knows about (tracked and untracked-but-not-ignored) under build/mutation/,
+builds there, and after each mutant puts the pristine file back.
+"""
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+PYTHON = "/usr/bin/python3"
+HARNESS_PROFILE = "documented"
+_NOT_OK = re.compile(r"^not ok \d+ - [^:]*:[^:]*:(test_[A-Z]+_\d+)_?(\S*)")
+
+
+def project_files(root):
+    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root,
+                         capture_output=True, check=True).stdout.decode()
+    return [f for f in out.split("\0") if f]
+
+
+def suites_fingerprint(root):
+    """What a judgement depends on besides the mutant: every project file but
+    the mutated sources, the tool and prose.  Records judged under another
+    fingerprint are not reused, so editing a test never leaves a stale
+    "SURVIVED" behind."""
+    h = hashlib.sha1()
+    for rel in sorted(project_files(root)):
+        if rel.startswith(("reference/src/", "mutation/", "reports/")) or rel.endswith(".md"):
+            continue
+        path = os.path.join(root, rel)
+        if os.path.isfile(path):
+            h.update(rel.encode() + b"\0")
+            with open(path, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:12]
+
+
+def run_bounded(argv, cwd, timeout, env=None):
+    """(exit status or None on timeout, seconds, combined output).  The child
+    gets its own process group, ended whole on timeout: the C suite forks
+    and the harness starts adapters."""
+    start = time.monotonic()
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+        rc = None
+    return rc, time.monotonic() - start, out.decode(errors="replace")
+
+
+def clause_of_test(name):
+    """test_CONN_07_udp_v4 -> CONN-07"""
+    m = re.match(r"test_([A-Z]+)_(\d+)", name)
+    return "%s-%s" % m.groups() if m else name
+
+
+class Workspace:
+    def __init__(self, root, path, sanitizers=False):
+        self.root = root
+        self.path = path
+        self.sanitizers = sanitizers
+        self.limits = {}
+
+    # -- set-up -------------------------------------------------------------
+    def create(self):
+        if os.path.isdir(self.path):
+            shutil.rmtree(self.path)
+        for rel in project_files(self.root):
+            src = os.path.join(self.root, rel)
+            if not os.path.isfile(src):
+                continue  # deleted in the work tree but still tracked
+            dst = os.path.join(self.path, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
+
+    def build(self, timeout=600):
+        targets = ["build/release/bin/apmsock-conformance", "build/release/bin/apmsock-adapter"]
+        rc, _, out = run_bounded(["make", "-s", "-j1"] + targets, self.path, timeout)
+        if rc != 0:
+            return False, out
+        if self.sanitizers:
+            rc, _, out = run_bounded(["make", "-s", "-j1", "VARIANT=asan",
+                                      "build/asan/bin/apmsock-conformance"], self.path, timeout)
+            if rc != 0:
+                return False, out
+        return True, ""
+
+    def calibrate(self):
+        """Runs every suite on the unmutated build; each suite's limit is
+        three times its clean time plus a margin for a loaded machine."""
+        times = {}
+        for suite in self.suites():
+            verdict = self.run_suite(suite, timeout=900)
+            if verdict["killed"]:
+                raise RuntimeError("the unmutated tree fails the %s suite (%s): fix that first"
+                                   % (suite, ", ".join(verdict["failed"][:5]) or verdict["how"]))
+            times[suite] = verdict["seconds"]
+        self.limits = {s: 3 * t + 20 for s, t in times.items()}
+        return times
+
+    # -- one mutant ---------------------------------------------------------
+    def suites(self):
+        return ["c", "harness"] + (["c-asan"] if self.sanitizers else [])
+
+    def judge(self, mutant, source):
+        """Builds the mutant and runs every suite; returns the record."""
+        target = os.path.join(self.path, mutant.file)
+        try:
+            with open(target, "w") as f:
+                f.write(mutant.apply(source))
+            ok, out = self.build()
+            if not ok:
+                return {"status": "STILLBORN", "build": out[-400:]}
+            suites = {s: self.run_suite(s, self.limits.get(s, 600)) for s in self.suites()}
+        finally:
+            with open(target, "w") as f:
+                f.write(source)
+        killed_by = [s for s, v in suites.items() if v["killed"]]
+        return {"status": "KILLED" if killed_by else "SURVIVED", "killed_by": killed_by, "suites": suites}
+
+    def run_suite(self, suite, timeout):
+        if suite in ("c", "c-asan"):
+            return self._run_c(suite, timeout)
+        return self._run_harness(timeout)
+
+    def _run_c(self, suite, timeout):
+        variant = "asan" if suite == "c-asan" else "release"
+        tap = os.path.join(self.path, "build", "mutation-%s.tap" % suite)
+        env = dict(os.environ, CK_FORK="yes", CK_TIMEOUT_MULTIPLIER="3" if variant == "asan" else "1",
+                   ASAN_OPTIONS="halt_on_error=1:exitcode=66:detect_leaks=1",
+                   UBSAN_OPTIONS="halt_on_error=1:exitcode=67")
+        binary = os.path.join("build", variant, "bin", "apmsock-conformance")
+        rc, secs, out = run_bounded([binary, "--tap", tap], self.path, timeout, env)
+        failed = []
+        if os.path.exists(tap):
+            with open(tap) as f:
+                for line in f:
+                    m = _NOT_OK.match(line)
+                    if m:
+                        failed.append(clause_of_test(m.group(1)))
+        return self._verdict(rc, secs, sorted(set(failed)))
+
+    def _run_harness(self, timeout):
+        reports = os.path.join(self.path, "build", "mutation-reports")
+        shutil.rmtree(reports, ignore_errors=True)
+        argv = [PYTHON, "harness/conform", "--impl", "reference", "--profile", HARNESS_PROFILE,
+                "--adapter", "build/release/bin/apmsock-adapter", "-n", "1", "-q",
+                "--reports", reports]
+        rc, secs, out = run_bounded(argv, self.path, timeout)
+        failed = set()
+        for path in glob.glob(os.path.join(reports, "runs", "*.json")):
+            try:
+                with open(path) as f:
+                    for case in json.load(f).get("cases", []):
+                        if case.get("verdict") != "PASS":
+                            failed.add(case.get("clause") or case.get("case_id"))
+            except (OSError, ValueError):
+                pass
+        if rc == 4:
+            raise RuntimeError("harness/conform reports a usage error in the workspace:\n" + out[-800:])
+        return self._verdict(rc, secs, sorted(failed))
+
+    @staticmethod
+    def _verdict(rc, secs, failed):
+        if rc is None:
+            how = "timeout"
+        elif rc == 0 and not failed:
+            how = None
+        elif failed:
+            how = "failed"
+        else:
+            how = "exit %d" % rc
+        return {"killed": how is not None, "how": how, "seconds": round(secs, 1), "failed": failed}
