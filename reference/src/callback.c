@@ -24,32 +24,24 @@
 #include "apmsock-int.h"
 
 #include <linux/futex.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 /* How long a lane polls for more work after running callbacks: longer than
  * the usual gap between a callback and the next Begin of the thread it woke
- * (that thread's own wake-up from a semaphore takes 20-50 us here).  For
- * the first PAUSE_NS it polls with `pause` (the next Begin is often a few
- * microseconds away: the Begin thread spins, or sends a stream); after that
- * with sched_yield, so that on a 2-CPU machine the thread it just woke, or
- * the receiver of what was sent, can run on this CPU instead of waiting for
- * the poll to end.  Measured on the shared 2-core machine (load 4-9, bench
- * cases UDP 64 B, two runs each, ratio to raw): polling with pause alone for
- * 100 us gave the documented pattern 0.21-0.39 (sem_t) and 0.06-0.15 (spin
- * event) and the semaphore window 0.54-0.68; 10 us of pause then yields
- * 0.14-0.78, 0.19-0.35 and 0.38-2.1; yields alone 0.18-0.62, 0.19-0.34 and
- * 0.87-1.30.  The load swamps the differences; the pause phase is kept for
- * latency (no system call between polls while the next Begin is near).  The
- * length, for the documented pattern with a sem_t waiter (pause only, load
- * about 10, two runs each): 20 us 0.08-0.20 of raw, 50 us 0.14-0.18, 100 us
- * 0.47-0.52, 200 us 0.19-0.35. */
+ * (that thread's own wake-up from a semaphore takes 20-50 us here).  The
+ * length, for the documented pattern with a sem_t waiter (load about 10,
+ * two runs each): 20 us 0.08-0.20 of raw, 50 us 0.14-0.18, 100 us
+ * 0.47-0.52, 200 us 0.19-0.35.
+ * It polls with `pause`, not sched_yield: on the loaded 2-core machine a
+ * yield hands the CPU to another process for a whole time slice.  Polling
+ * with pause for 10 us then with yields, against pause alone, interleaved,
+ * 3 runs each at load 12: callback latency p99 69-1668 us against 133-226,
+ * 64 in flight with a semaphore window 0.40-0.56 of raw against 0.57-0.80,
+ * the documented pattern with a sem_t 0.30 against 0.23-0.28. */
 #define SPIN_NS 100000
-#define PAUSE_NS 10000
-/* Polls between two clock reads in the pause phase (a load and a pause
- * each, about 60 ns). */
+/* Polls between two clock reads (a load and a pause each, about 60 ns). */
 #define POLLS_PER_CLOCK 16
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -96,20 +88,13 @@ static uint64_t now_ns(void) {
 /* Polls the stack for up to SPIN_NS; true when there is work or a stop.
  * Plain loads between the polls: the exchange in lane_main takes the work. */
 static bool poll_stack(lane_t *l) {
-  uint64_t start = now_ns(), t = start;
+  uint64_t deadline = now_ns() + SPIN_NS;
   for (unsigned i = 1;; i++) {
     if (atomic_load_explicit(&l->stack, memory_order_relaxed) != NULL ||
         atomic_load_explicit(&l->stop, memory_order_relaxed))
       return true;
-    if (t - start < PAUSE_NS) {
-      cpu_relax();
-      if (i % POLLS_PER_CLOCK != 0)
-        continue;
-    } else {
-      sched_yield();
-    }
-    t = now_ns();
-    if (t - start > SPIN_NS)
+    cpu_relax();
+    if (i % POLLS_PER_CLOCK == 0 && now_ns() > deadline)
       return false;
   }
 }
