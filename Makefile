@@ -68,7 +68,7 @@ help:
 	@echo "make conformance  run both suites against IMPL (default: reference), write reports/"
 	@echo "make sanitize     the C suite under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make tsan         the C suite under ThreadSanitizer"
-	@echo "make bench        benchmarks, ratios against raw sockets -> reports/bench.json"
+	@echo "make bench        the reference as users write it, against raw sockets and libuv -> reports/bench.json"
 	@echo "make coverage     gcovr coverage of reference/ -> reports/coverage/"
 	@echo "make mutation [MUTANTS=N SEED=S MUTATION_SANITIZERS=1]   mutants of reference/src against both suites -> reports/mutation/"
 	@echo "make install PREFIX=/usr/local   library, header and pkg-config file"

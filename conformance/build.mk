@@ -14,8 +14,9 @@
 # reference, not runs to report: $(REPORTS)/selftest/c-asan/ and c-tsan/, no JUnit.
 
 CONF_SRCS := $(wildcard conformance/*.c)
-CONF_OBJS := $(CONF_SRCS:conformance/%.c=$(B)/obj/conformance/%.o)
-CONF_HDRS := $(wildcard conformance/*.h) $(REF_INC)/apmsock.h
+# The allocation counter is shared with the benchmark: reference/test-support/.
+CONF_OBJS := $(CONF_SRCS:conformance/%.c=$(B)/obj/conformance/%.o) $(TS_ALLOC_OBJ)
+CONF_HDRS := $(wildcard conformance/*.h) $(REF_INC)/apmsock.h $(TS_INC)/alloc-count.h
 CONF_BIN  := $(B)/bin/apmsock-conformance
 # Sanitizer runs get their own folder so that they never overwrite the
 # release run's reports (the coverage run sets REPORTS itself).
@@ -53,7 +54,7 @@ test: check-c
 
 $(B)/obj/conformance/%.o: conformance/%.c $(CONF_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(REF_INC) -Iconformance -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(REF_INC) -I$(TS_INC) -Iconformance -c $< -o $@
 
 $(CONF_BIN): $(CONF_OBJS) $(REF_SO)
 	@mkdir -p $(dir $@)

@@ -10,6 +10,8 @@ REF_HDRS := $(REF_INC)/apmsock.h reference/src/apmsock-int.h
 REF_LIBS := $(UV_LIBS) -pthread
 REF_BENCH := $(B)/bin/apmsock-bench
 
+include reference/test-support/build.mk
+
 .PHONY: reference bench-reference install-reference
 all: reference
 reference: $(REF_A) $(REF_SO)
@@ -27,15 +29,18 @@ $(REF_SO): $(REF_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(ALL_LDFLAGS) -o $@ $^ $(REF_LIBS)
 
-# `make bench`: the reference against raw sockets in the same run.
+# `make bench`: the reference as users write it, against raw sockets and
+# libuv in the same run.  BENCH_STRICT=1 makes a missed target fail.
 bench: bench-reference
 bench-reference: $(REF_BENCH)
 	@mkdir -p $(REPORTS)
 	$(REF_BENCH) $(REPORTS)/bench.json
 
-$(REF_BENCH): reference/bench/bench.c $(REF_A) $(REF_INC)/apmsock.h
+REF_BENCH_SRCS := $(filter-out reference/bench/hotpath.c,$(wildcard reference/bench/*.c))
+$(REF_BENCH): $(REF_BENCH_SRCS) reference/bench/bench.h $(TS_ALLOC_OBJ) $(REF_A) $(REF_INC)/apmsock.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -I$(REF_INC) $< -o $@ $(ALL_LDFLAGS) $(REF_A) $(REF_LIBS)
+	$(CC) $(ALL_CFLAGS) $(UV_CFLAGS) -I$(REF_INC) -I$(TS_INC) $(REF_BENCH_SRCS) $(TS_ALLOC_OBJ) \
+	  -o $@ $(ALL_LDFLAGS) $(REF_A) $(REF_LIBS)
 
 # `make install PREFIX=... DESTDIR=...`: the libraries, the contract header
 # and a pkg-config file.

@@ -12,20 +12,25 @@
  * what is left is the per-operation cost, start-up and cleanup cancel out.
  * Modes: udp (BeginSendTo + EndSendTo + release, no callback), udp-cb (the
  * same with a callback), udp-cb-end (the callback ends and releases, as in
- * the bench's in-flight case), tcp (BeginSend of 1 KiB + EndSend + release).
+ * the bench's in-flight case), udp-doc (the documented pattern: the callback
+ * ends, releases and posts a semaphore the loop waits on before the next
+ * Begin), tcp (BeginSend of 1 KiB + EndSend + release).
  */
+#define _GNU_SOURCE
 #include "apmsock.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-enum mode { UDP, UDP_CB, UDP_CB_END, TCP };
+enum mode { UDP, UDP_CB, UDP_CB_END, UDP_DOC, TCP };
 
 static apmsock_socket_t sock;
 static _Atomic int callbacks;
@@ -42,6 +47,13 @@ static void end_cb(apmsock_result_t r) {
   atomic_fetch_add(&callbacks, 1);
 }
 
+static sem_t done;
+
+static void doc_cb(apmsock_result_t r) {
+  end_cb(r);
+  sem_post(&done);
+}
+
 static void check(apmsock_kind_t kind, const char *what) {
   if (kind != APMSOCK_OK) {
     fprintf(stderr, "hotpath: %s: %s\n", what, apmsock_kind_name(kind));
@@ -50,12 +62,12 @@ static void check(apmsock_kind_t kind, const char *what) {
 }
 
 int main(int argc, char **argv) {
-  static const char *const names[] = { "udp", "udp-cb", "udp-cb-end", "tcp" };
+  static const char *const names[] = { "udp", "udp-cb", "udp-cb-end", "udp-doc", "tcp" };
   int mode = UDP;
   while (argc == 3 && mode <= TCP && strcmp(argv[1], names[mode]) != 0)
     mode++;
   if (argc != 3 || mode > TCP) {
-    fprintf(stderr, "usage: hotpath udp|udp-cb|udp-cb-end|tcp N\n");
+    fprintf(stderr, "usage: hotpath udp|udp-cb|udp-cb-end|udp-doc|tcp N\n");
     return 2;
   }
   int n = atoi(argv[2]);
@@ -79,7 +91,11 @@ int main(int argc, char **argv) {
     check(apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &sock, NULL), "open");
   }
 
-  apmsock_callback_t cb = mode == UDP_CB ? count_cb : mode == UDP_CB_END ? end_cb : NULL;
+  apmsock_callback_t cb = mode == UDP_CB       ? count_cb
+                          : mode == UDP_CB_END ? end_cb
+                          : mode == UDP_DOC    ? doc_cb
+                                               : NULL;
+  sem_init(&done, 0, 0);
   uint8_t sink[2048];
   for (int i = 0; i < n; i++) {
     apmsock_result_t r;
@@ -100,7 +116,14 @@ int main(int argc, char **argv) {
     }
     check(apmsock_begin_send_to(sock, payload, sizeof payload, 0, 64, 0,
                                 (struct sockaddr *)&a, cb, NULL, &r, NULL), "begin_send_to");
-    if (mode != UDP_CB_END) {
+    if (mode == UDP_DOC) {
+      /* Bounded: the callback is owed (ASYNC-01); 5 s without it is a bug. */
+      struct timespec deadline;
+      clock_gettime(CLOCK_MONOTONIC, &deadline);
+      deadline.tv_sec += 5;
+      if (sem_clockwait(&done, CLOCK_MONOTONIC, &deadline) != 0)
+        return fprintf(stderr, "hotpath: no callback within 5 s\n"), 2;
+    } else if (mode != UDP_CB_END) {
       check(apmsock_end_send_to(sock, r, &sent, NULL), "end_send_to");
       apmsock_result_release(r, NULL);
     }

@@ -1,13 +1,14 @@
 /* alloc-count.c: counts heap allocations of the whole process (CTX-01).
  *
- * The test binary defines malloc and friends, so every allocation of the
- * implementation under test, whether linked statically or as a shared
- * library, comes through here and is counted while armed; the work is done
- * by glibc's own allocator.  Sanitizer runtimes own malloc themselves, so in
- * those builds nothing is interposed and CTX-01 relies on the counters of the
- * implementation alone (cf_alloc_available() says which).
+ * A program linked with this file defines malloc and friends, so every
+ * allocation of the implementation under test, whether linked statically or
+ * as a shared library, comes through here and is counted while armed; the
+ * work is done by glibc's own allocator.  Sanitizer runtimes own malloc
+ * themselves, so in those builds nothing is interposed and callers rely on
+ * the counters of the implementation alone (cf_alloc_available() says which).
+ * Used by the C suite and the benchmark; not part of the library.
  */
-#include "tests.h"
+#include "alloc-count.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
