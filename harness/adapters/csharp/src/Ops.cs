@@ -45,6 +45,7 @@ namespace Apmsock.CSharp
             { "status", Status },
             { "wait", Wait },
             { "release", Release },
+            { "connected", Connected },
             { "send", a => SyncSend (a, false) },
             { "send_to", a => SyncSend (a, true) },
         };
@@ -295,7 +296,7 @@ namespace Apmsock.CSharp
             int offset = Args.Int (a, "offset");
             int size = Args.Int (a, "size");
             var flags = (SocketFlags) Args.Int (a, "flags");
-            IPEndPoint ep = sendTo ? Args.EndPoint (a, "endpoint") : null;
+            EndPoint ep = sendTo ? Args.RemoteEndPoint (a, "endpoint") : null;
             bool withCallback = Args.Bool (a, "callback", false);
             bool endInCallback = Args.Bool (a, "end_in_callback", false);
             string state = Args.Has (a, "state") ? Args.StrOrNull (a, "state") : null;
@@ -337,6 +338,13 @@ namespace Apmsock.CSharp
             }
         }
 
+        // Socket.Connected (protocol 1.1, capability connected).
+        static Dictionary<string, object> Connected (Dictionary<string, object> a)
+        {
+            Socket s = SocketArg (a);
+            return new Dictionary<string, object> { { "connected", Call (() => s.Connected) } };
+        }
+
         // Socket.Send / Socket.SendTo, the synchronous calls (protocol 1.1).
         static Dictionary<string, object> SyncSend (Dictionary<string, object> a, bool sendTo)
         {
@@ -345,7 +353,7 @@ namespace Apmsock.CSharp
             int offset = Args.Int (a, "offset");
             int size = Args.Int (a, "size");
             var flags = (SocketFlags) Args.Int (a, "flags");
-            IPEndPoint ep = sendTo ? Args.EndPoint (a, "endpoint") : null;
+            EndPoint ep = sendTo ? Args.RemoteEndPoint (a, "endpoint") : null;
             int n = Call (() => sendTo ? s.SendTo (buf, offset, size, flags, ep) : s.Send (buf, offset, size, flags));
             return new Dictionary<string, object> { { "bytes", n } };
         }

@@ -205,6 +205,7 @@ json_t *op_policy(json_t *args, const request_ctx_t *ctx);
 
 json_t *op_release_latch(json_t *args, const request_ctx_t *ctx);
 json_t *op_send(json_t *args, const request_ctx_t *ctx);
+json_t *op_connected(json_t *args, const request_ctx_t *ctx);
 json_t *op_send_to(json_t *args, const request_ctx_t *ctx);
 
 /* ops_script.c: protocol 1.1 in callbacks.  script_valid/hold_parse run at

@@ -32,6 +32,7 @@
   XX(policy, OP_RUN)                                                          \
   XX(release_latch, OP_READER)                                                \
   XX(send, OP_RUN)                                                            \
+  XX(connected, OP_RUN)                                                       \
   XX(send_to, OP_RUN)                                                         \
   XX(thread_start, OP_READER)                                                 \
   XX(thread_exit, OP_READER)                                                  \
