@@ -47,8 +47,8 @@ def check(root, path=None):
             problems.append("%s: listed twice" % where)
         seen.add(key)
         cases, excluded = e.get("cases"), e.get("excluded")
-        if bool(cases) == bool(excluded) and not (e.get("gap") and not cases and not excluded):
-            problems.append("%s: give either cases or excluded (or a gap)" % where)
+        if bool(cases) == bool(excluded):
+            problems.append("%s: give either cases or excluded" % where)
         if excluded is not None and not str(excluded).startswith("out of scope: "):
             problems.append("%s: excluded must read \"out of scope: why\"" % where)
         for c in cases or []:
@@ -61,7 +61,7 @@ def summary(root, path=None):
     doc = load(path or default_path(root))
     out = {}
     for e in doc.get("peers") or []:
-        s = out.setdefault(e["suite"], {"tests": 0, "covered": 0, "excluded": 0, "gap": 0})
+        s = out.setdefault(e["suite"], {"tests": 0, "covered": 0, "excluded": 0})
         s["tests"] += 1
-        s["covered" if e.get("cases") else "excluded" if e.get("excluded") else "gap"] += 1
+        s["covered" if e.get("cases") else "excluded"] += 1
     return out
