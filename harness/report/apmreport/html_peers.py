@@ -27,7 +27,7 @@ from .verdicts import SEVERITY, css_class, worst
 
 FUNC_RE = re.compile(r"^test_([A-Z]+)_(\d\d)(?:_(\w+))?$")
 TABLE_RE = re.compile(r"^test_([A-Z]+)_table$")
-CLAUSE_FIELD_RE = re.compile(r"^\s*-?\s*clause:\s*([A-Z]+-\d\d)\s*$", re.M)
+CLAUSE_FIELD_RE = re.compile(r"\bclause:\s*([A-Z]+-\d\d)\b")   # block or flow style rows
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")),

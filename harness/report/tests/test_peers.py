@@ -31,7 +31,7 @@ def test_each_peer_test_shows_its_cases_verdicts_or_its_exclusion(reports, tmp_p
     fixtures = tmp_path / "fixtures"
     (fixtures / "cases").mkdir(parents=True)
     (fixtures / "peers.yaml").write_text(PEERS)
-    (fixtures / "cases" / "arg.yaml").write_text("rows:\n  - clause: ARG-01\n")
+    (fixtures / "cases" / "arg.yaml").write_text("rows:\n  - {clause: ARG-01, name: null_buffer}\n")
     rc, out, err = build(reports, "--peers", fixtures / "peers.yaml")
     assert rc == 0, err
     html = (reports / "peers.html").read_text()
