@@ -110,7 +110,7 @@ def render(m, baselines, doc, cases_dir=None):
                     continue
                 cases = e.get("cases") or []
                 fs = [matcher(c, cases_dir) for c in cases]
-                rows.append({"test": e.get("test"), "file": e.get("file"), "cases": cases,
+                rows.append({"test": e.get("test"), "file": e.get("file"), "cases": cases, "note": e.get("note"),
                              "excluded": e.get("excluded"),
                              "columns": [_column(m, i, fs, baselines) for i in impls] if cases else []})
             suites.append({"name": name, "repository": (info or {}).get("repository", ""),
