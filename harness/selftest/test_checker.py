@@ -82,9 +82,12 @@ def test_the_skeleton_runs_the_cases_as_unsupported(tmp_path):
     results = tmp_path / "run.json"
     p = subprocess.run([sys.executable, CONFORM, "--impl", "reference", "--adapter", SKELETON, "-n", "0", "-q",
                         "--reports", str(tmp_path / "reports"), "--results", str(results), "--no-junit",
-                        "-k", "CONN_01 or END_01"], capture_output=True, text=True, timeout=120)
+                        "-k", "CONN_01 or END_01 or ASYNC_10"], capture_output=True, text=True, timeout=120)
     cases = json.loads(results.read_text())["cases"]
     assert cases and {c["verdict"] for c in cases} == {"UNSUPPORTED"}, p.stdout[-2000:]
+    # a 1.0 adapter meets a case needing 1.1 as UNSUPPORTED, for the capability it lacks
+    v11 = [c for c in cases if c["clause"] == "ASYNC-10"]
+    assert v11 and all("sync_send" in c["message"] for c in v11), v11
     assert p.returncode == 1  # the reference's (empty) baseline: each UNSUPPORTED is a deviation
     # --no-junit (self-test runs: check_faulty, the sanitizer runs): reports/junit/ holds current runs only
     assert not (tmp_path / "reports" / "junit").exists()
