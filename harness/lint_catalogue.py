@@ -14,6 +14,7 @@ documents is given (--seeds DIR, $APMSOCK_SEEDS, `make lint-catalogue SEEDS_DIR=
 every quoted sentence verbatim against them; without one it says that check was skipped.
 The seeds are not part of the project; CI passes them when it has a copy.
 fixtures/socket-errors.yaml must agree with the header's X-macro tables (errtable.py).
+fixtures/peers.yaml (the peer suites' tests) may name only harness cases that exist (peers.py).
 Exit status: 0 clean, 1 findings, 2 the catalogue or a table is malformed or the seed
 folder given does not exist.
 """
@@ -29,6 +30,7 @@ sys.path.insert(0, HERE)
 import yaml  # noqa: E402
 
 from apmsock_harness import catalogue, errtable  # noqa: E402
+import peers  # noqa: E402
 
 FAM = "|".join(catalogue.FAMILIES)
 C_TEST_RE = re.compile(r"\btest_(%s)_(\d\d)(?![0-9])" % FAM)
@@ -137,6 +139,11 @@ def lint(root, seeds_dir, out=sys.stdout):
         except (OSError, errtable.TableError) as e:
             print("lint-catalogue: malformed: %s" % e, file=out)
             return 2
+    try:
+        problems.extend(peers.check(root))
+    except (OSError, yaml.YAMLError, AttributeError, TypeError) as e:
+        print("lint-catalogue: malformed: fixtures/peers.yaml: %s" % e, file=out)
+        return 2
     for t in uncited_tests(root):
         problems.append("%s cites no clause (add @pytest.mark.clause(\"ID\") and name it test_<FAM>_<NN>_...)" % t)
     for p in problems:

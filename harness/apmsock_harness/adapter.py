@@ -20,7 +20,7 @@ import subprocess
 import threading
 import time
 
-PROTOCOL_VERSION = "1.0"
+PROTOCOL_VERSION = "1.1"
 LINE_LOG_LIMIT = 4000      # characters of one line kept in the exchange log
 STDERR_LIMIT = 64 * 1024   # bytes of stderr kept (the tail)
 EXCHANGE_LIMIT = 20000     # lines kept in the exchange log
@@ -153,6 +153,7 @@ class Adapter:
         self._next_id = 1
         self._t0 = time.monotonic()
         self._threads = []
+        self.max_in_flight = 0     # most requests ever awaiting a reply at once
 
     # -------------------------------------------------------------- lifetime
     def start(self, timeout=None):
@@ -353,6 +354,7 @@ class Adapter:
             line = json.dumps(req, separators=(",", ":"))
             p = Pending(self, rid, op)
             self._pending[rid] = p
+            self.max_in_flight = max(self.max_in_flight, len(self._pending))
             self._log(">", line)
         try:
             self.proc.stdin.write(line.encode() + b"\n")
@@ -366,7 +368,31 @@ class Adapter:
     def call(self, op, args=None, thread=None, timeout=None):
         """Sends and waits.  Returns the Reply (ok or threw); raises
         Unsupported, or AdapterFailure(protocol) for a protocol_error."""
-        r = self.send(op, args, thread).wait(timeout)
+        return self._judge(self.send(op, args, thread).wait(timeout), op)
+
+    # ---------------------------------------------------------- protocol 1.1
+    def collect(self, pendings, timeout=None):
+        """The replies of requests sent with send(), in the order given, each
+        judged as call() judges it.  timeout bounds the whole wait."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        return [self._judge(p.wait(max(0.0, deadline - time.monotonic())), p.op) for p in pendings]
+
+    def pipeline(self, requests, window=64, thread=None, timeout=None):
+        """Sends (op, args) pairs without waiting for each reply, keeping at
+        most `window` awaiting a reply (capability `pipelining`); returns the
+        replies in request order.  Requests on one adapter thread run in the
+        order sent (PROTOCOL.md); timeout bounds each reply."""
+        sent, out = [], []
+        for op, args in requests:
+            if len(sent) - len(out) >= window:
+                p = sent[len(out)]
+                out.append(self._judge(p.wait(timeout), p.op))
+            sent.append(self.send(op, args, thread))
+        for p in sent[len(out):]:
+            out.append(self._judge(p.wait(timeout), p.op))
+        return out
+
+    def _judge(self, r, op):
         if not r.ok and "unsupported" in r.raw:
             raise Unsupported("%s: %s" % (op, r.raw["unsupported"]))
         if not r.ok and "protocol_error" in r.raw:

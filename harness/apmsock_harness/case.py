@@ -163,8 +163,9 @@ class Case:
         self.ok("thread_exit", thread=t, timeout=10.0)
         self.threads.remove(t)
 
-    def begin(self, method, s, buf, offset=0, size=None, flags=0, endpoint=AUTO,
-              callback=True, end_in_callback=False, state=None, thread=None):
+    def begin_args(self, method, s, buf, offset=0, size=None, flags=0, endpoint=AUTO,
+                   callback=True, end_in_callback=False, state=None, **extra):
+        """The args of a Begin request; extra: protocol 1.1's hold, callback_script."""
         if size is None:
             b = buffer_bytes(buf)
             size = len(b) if b is not None else 0
@@ -172,7 +173,31 @@ class Case:
                 "callback": callback, "end_in_callback": end_in_callback, "state": state}
         if method == "send_to":
             args["endpoint"] = self.peer_of.get(s) if endpoint is AUTO else endpoint
+        args.update(extra)
+        return args
+
+    def begin(self, method, s, buf, offset=0, size=None, flags=0, endpoint=AUTO,
+              callback=True, end_in_callback=False, state=None, thread=None, **extra):
+        args = self.begin_args(method, s, buf, offset, size, flags, endpoint, callback,
+                               end_in_callback, state, **extra)
         return self.a.call(BEGIN[method], args, thread=thread)
+
+    def sync_send(self, method, s, buf, endpoint=AUTO, flags=0, thread=None):
+        """Socket.Send / SendTo, the synchronous call (protocol 1.1, `sync_send`)."""
+        self.require("sync_send")
+        args = self.begin_args(method, s, buf, flags=flags, endpoint=endpoint)
+        for k in ("callback", "end_in_callback", "state"):
+            del args[k]
+        return self.a.call("send" if method == "send" else "send_to", args, thread=thread)
+
+    def release_latch(self, latch):
+        return self.ok("release_latch", latch=latch)
+
+    def wait_event(self, kind, result, timeout=CALLBACK_TIMEOUT):
+        """The first `kind` event ("held", "callback") of result; None after timeout."""
+        def have(evs):
+            return next((e for e in evs if e.get("event") == kind and e.get("result") == result), None)
+        return self.a.wait_for(have, timeout, self.mark_events)
 
     def end(self, method, s, result, thread=None, timeout=None):
         return self.call(END[method], run_on=thread, timeout=timeout, socket=s, result=result)

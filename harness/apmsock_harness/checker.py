@@ -17,6 +17,8 @@ wrong" rather than 300 ERROR(garbage) cases. The checks, in the order they run:
                   type, param, socket_error, socket_error_code, errno, message
   one-reply-per-id  over the whole session: every id answered exactly once, no reply to an
                   id never sent, no reply without an id except to unreadable lines
+  pipelining, hold, callback-script, sync-send
+                  protocol 1.1, each only when advertised (else SKIP): checker11.py
   quit            quit is answered, then the adapter exits 0 and closes its stdout
 
 The checker talks to the process itself (not through adapter.Adapter, which stops at the
@@ -331,9 +333,11 @@ def check_one_reply_per_id(s, st):
     return "PASS", "%d requests, %d replies, each id once" % (len(s.sent), sum(counts.values()))
 
 
-CHECKS = (("hello", check_hello), ("framing", check_framing), ("unknown-op", check_unknown_op),
-          ("malformed-json", check_malformed), ("error-shape", check_error_shape),
-          ("quit", check_quit), ("one-reply-per-id", check_one_reply_per_id))
+def _checks():
+    from .checker11 import CHECKS_11   # it imports from this module
+    return (("hello", check_hello), ("framing", check_framing), ("unknown-op", check_unknown_op),
+            ("malformed-json", check_malformed), ("error-shape", check_error_shape)) + CHECKS_11 + \
+        (("quit", check_quit), ("one-reply-per-id", check_one_reply_per_id))
 
 
 def run(argv, timeout=5.0, env=None, cwd=None, out=print):
@@ -345,7 +349,7 @@ def run(argv, timeout=5.0, env=None, cwd=None, out=print):
         return EXIT_USAGE
     st, verdicts = {}, []
     try:
-        for name, fn in CHECKS:
+        for name, fn in _checks():
             if verdicts and verdicts[0] == "FAIL" and name != "one-reply-per-id":
                 verdict, line = "SKIP", "hello failed"
             else:

@@ -136,3 +136,21 @@ def test_the_project_stands_alone():
     assert not bad, bad
     with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
         assert "docs/DESIGN.md" in f.read()
+
+
+def test_a_peer_entry_naming_a_missing_case_fails_the_lint(tmp_path):
+    """fixtures/peers.yaml may only name harness cases that exist (issue 12)."""
+    import peers
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert peers.check(root) == [], "the shipped peer map has problems"
+    bad = tmp_path / "peers.yaml"
+    bad.write_text("suites: {dotnet: {repository: dotnet/runtime}}\n"
+                   "peers:\n"
+                   "  - {suite: dotnet, file: F.cs, test: T1, cases: [test_NO_SUCH_case]}\n"
+                   "  - {suite: dotnet, file: F.cs, test: T2, excluded: \"because\"}\n"
+                   "  - {suite: wine, file: sock.c, test: test_send}\n")
+    problems = peers.check(root, str(bad))
+    assert any("test_NO_SUCH_case does not exist" in p for p in problems), problems
+    assert any("out of scope: why" in p for p in problems), problems
+    assert any("suite 'wine' is not listed" in p for p in problems), problems
+    assert any("either cases or excluded" in p for p in problems), problems

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from . import ReportError, checkxml, gate, junit, merge, runfiles
-from . import html_clauses, html_compare, html_differences, html_evidence, html_findings, html_index
+from . import html_clauses, html_compare, html_differences, html_evidence, html_findings, html_index, html_peers
 from .catalogue import Baseline, Catalogue
 from .compare import compare, summary_text, text as compare_text
 from .model import Matrix
@@ -98,8 +98,12 @@ def cmd_convert_check(a):
 
 def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path=None,
                   reference="reference", generated=None, header="reference/include/apmsock.h",
-                  baseline_files=None):
+                  baseline_files=None, peers_path="fixtures/peers.yaml"):
     runs = runfiles.load_runs(os.path.join(reports, "runs"))
+    try:
+        peers = html_peers.load(peers_path)
+    except html_peers.PeersError as e:
+        raise ReportError(str(e))
     cat = _catalogue(catalogue_path, runs)
     rev = suite_version()
     doc = runfiles.merge(runs, cat, contract_version=contract_version(header), generated=generated,
@@ -126,6 +130,8 @@ def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path
     _write(os.path.join(reports, "clauses.html"), html_clauses.render(cat))
     _write(os.path.join(reports, "findings.html"), html_findings.render(m, baselines))
     _write(os.path.join(reports, "differences.html"), html_differences.render(m, baselines))
+    _write(os.path.join(reports, "peers.html"), html_peers.render(
+        m, baselines, peers, os.path.join(os.path.dirname(peers_path or ""), "cases")))
     comp = None
     if compare_path:
         old = runfiles.load_json(compare_path)
@@ -146,7 +152,7 @@ def cmd_build(a):
             raise ReportError("build: --baseline %r is not IMPL=PATH" % tok)
         files[impl] = path
     doc, m, comp = build_reports(a.reports, a.catalogue, a.baselines, a.compare, a.reference,
-                                 baseline_files=files)
+                                 baseline_files=files, peers_path=a.peers)
     print("apm-report: %s/index.html: %d run(s), %d implementation(s), %d clause(s)"
           % (a.reports, len(doc["runs"]), len(m.impls), len(m.catalogue.clauses)))
     if comp:
@@ -250,6 +256,8 @@ def main(argv=None):
     b.add_argument("--baseline", action="append", metavar="IMPL=PATH",
                    help="the baseline of an implementation outside the suite (repeatable)")
     b.add_argument("--reference", default="reference")
+    b.add_argument("--peers", default="fixtures/peers.yaml",
+                   help="the peer-suite map for peers.html (a missing file: the page says so)")
     b.set_defaults(fn=cmd_build)
     k = sub.add_parser("compare", help="old results.json vs new: new failures, new passes, changed modes")
     k.add_argument("old")

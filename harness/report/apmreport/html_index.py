@@ -140,6 +140,9 @@ def render(m, compare_summary=None, reports_dir=None):
                  len(m.runs), len(m.impls))]
     parts.append('<p><a href="differences.html">How the implementations differ</a>: where they disagree '
                  'with each other, and where all deviate from the documents the same way</p>')
+    parts.append('<p><a href="peers.html">The peer suites</a>: each test of dotnet/runtime\'s, Mono\'s and '
+                 'Wine\'s suites for this API, the cases that cover it and their verdicts, or why it is '
+                 'out of scope</p>')
     if reports_dir and os.path.exists(os.path.join(reports_dir, "coverage", "index.html")):
         parts.append('<p><a href="coverage/index.html">Coverage of the reference (gcovr)</a>%s</p>'
                      % esc(_coverage_figures(os.path.join(reports_dir, "coverage", "summary.json"))))

@@ -11,7 +11,7 @@ namespace Apmsock.CSharp
 {
     static class Adapter
     {
-        public const string Protocol = "1.0";
+        public const string Protocol = "1.1";
 
         static Worker main;
         static readonly Dictionary<string, Worker> threads = new Dictionary<string, Worker> ();
@@ -92,6 +92,15 @@ namespace Apmsock.CSharp
                 ReplyProtocolError (id, pe.Message);
                 return false;
             }
+            if (op == "release_latch") {
+                // Run here, never queued: the callback it releases may hold
+                // the very worker it would be queued to (a callback run
+                // inline inside Begin).
+                Dictionary<string, object> body = Body (op, args);
+                body ["id"] = id;
+                Output.Line (body);
+                return false;
+            }
             if (op == "quit") {
                 Quit (id);
                 return true;
@@ -119,28 +128,39 @@ namespace Apmsock.CSharp
 
         static void Execute (long id, string op, Dictionary<string, object> args)
         {
-            Dictionary<string, object> result;
-            try {
-                result = Run (id, op, args);
-                if (result == null)
-                    return; // replied later (thread_exit)
-            } catch (ProtocolError pe) {
-                ReplyProtocolError (id, pe.Message);
-                return;
-            } catch (Unsupported u) {
-                Output.Line (new Dictionary<string, object> { { "id", id }, { "ok", false }, { "unsupported", u.Message } });
-                return;
-            } catch (ImplFault f) {
-                Output.Line (new Dictionary<string, object> { { "id", id }, { "ok", false }, { "error", Errors.Of (f.Thrown) } });
-                return;
-            } catch (Exception e) {
-                // Not thrown by Mono's API (those are wrapped in ImplFault):
-                // a request the adapter could not make sense of.
-                Console.Error.WriteLine (Runtime.Program + ": request " + id + ": " + e);
-                ReplyProtocolError (id, "adapter could not carry out the request: " + e.GetType ().Name + ": " + e.Message);
+            if (op == "thread_exit") {
+                // Replied later, once the thread has ended.
+                try {
+                    ThreadExit (id, args);
+                } catch (ProtocolError pe) {
+                    ReplyProtocolError (id, pe.Message);
+                }
                 return;
             }
-            Reply (id, result);
+            Dictionary<string, object> body = Body (op, args);
+            body ["id"] = id;
+            Output.Line (body);
+        }
+
+        // One request carried out: its reply without the id.  Used for the
+        // requests of the protocol and for the steps of a callback_script.
+        public static Dictionary<string, object> Body (string op, Dictionary<string, object> args)
+        {
+            try {
+                return new Dictionary<string, object> { { "ok", true }, { "result", Run (op, args) } };
+            } catch (ProtocolError pe) {
+                return new Dictionary<string, object> { { "ok", false }, { "protocol_error", pe.Message } };
+            } catch (Unsupported u) {
+                return new Dictionary<string, object> { { "ok", false }, { "unsupported", u.Message } };
+            } catch (ImplFault f) {
+                return new Dictionary<string, object> { { "ok", false }, { "error", Errors.Of (f.Thrown) } };
+            } catch (Exception e) {
+                // Not thrown by the runtime's API (those are wrapped in
+                // ImplFault): a request the adapter could not make sense of.
+                Console.Error.WriteLine (Runtime.Program + ": " + op + ": " + e);
+                return new Dictionary<string, object> { { "ok", false },
+                    { "protocol_error", "adapter could not carry out the request: " + e.GetType ().Name + ": " + e.Message } };
+            }
         }
 
         public static void Reply (long id, Dictionary<string, object> result)
@@ -154,12 +174,12 @@ namespace Apmsock.CSharp
                 { "id", id.HasValue ? (object) id.Value : null }, { "ok", false }, { "protocol_error", why } });
         }
 
-        static Dictionary<string, object> Run (long id, string op, Dictionary<string, object> a)
+        static Dictionary<string, object> Run (string op, Dictionary<string, object> a)
         {
             switch (op) {
             case "hello": return Hello (a);
             case "thread_start": return ThreadStart ();
-            case "thread_exit": return ThreadExit (id, a);
+            case "release_latch": return Latches.Release (a);
             case "trace":
                 throw new Unsupported (Runtime.NoTrace);
             case "stats":
@@ -194,7 +214,8 @@ namespace Apmsock.CSharp
                 caps.Add ("ipv6");
                 caps.Add ("dual_mode");
             }
-            caps.AddRange (new object[] { "broadcast", "blocking", "send_buffer", "begin_connect", "begin_accept", "threads" });
+            caps.AddRange (new object[] { "broadcast", "blocking", "send_buffer", "begin_connect", "begin_accept", "threads",
+                "callback_script", "hold", "pipelining", "sync_send", "dns_endpoint", "connected" });
             return caps;
         }
 

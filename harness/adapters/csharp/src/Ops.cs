@@ -45,6 +45,9 @@ namespace Apmsock.CSharp
             { "status", Status },
             { "wait", Wait },
             { "release", Release },
+            { "connected", Connected },
+            { "send", a => SyncSend (a, false) },
+            { "send_to", a => SyncSend (a, true) },
         };
 
         public static Dictionary<string, object> Run (string op, Dictionary<string, object> a)
@@ -293,12 +296,16 @@ namespace Apmsock.CSharp
             int offset = Args.Int (a, "offset");
             int size = Args.Int (a, "size");
             var flags = (SocketFlags) Args.Int (a, "flags");
-            IPEndPoint ep = sendTo ? Args.EndPoint (a, "endpoint") : null;
+            EndPoint ep = sendTo ? Args.RemoteEndPoint (a, "endpoint") : null;
             bool withCallback = Args.Bool (a, "callback", false);
             bool endInCallback = Args.Bool (a, "end_in_callback", false);
             string state = Args.Has (a, "state") ? Args.StrOrNull (a, "state") : null;
             if (endInCallback && !withCallback)
                 throw new ProtocolError ("end_in_callback needs callback: true");
+            List<object> script = Script.Parse (a, 1);
+            Hold hold = Script.ParseHold (a);
+            if ((script != null || hold != null) && !withCallback)
+                throw new ProtocolError ("callback_script and hold need callback: true");
 
             // The name exists before Begin runs: Mono may run the callback
             // before Begin returns, and its event must name the result.
@@ -307,17 +314,48 @@ namespace Apmsock.CSharp
                 entry.Name = "r" + (++resultCounter);
             AsyncCallback cb = null;
             if (withCallback)
-                cb = ar => Callbacks.Ran (ar, entry.Name, s, sendTo, endInCallback);
+                cb = ar => Callbacks.Ran (ar, entry, s, sendTo, endInCallback, hold, script);
             string caller = Ident.Current ();
             IAsyncResult res = Call (() => sendTo
                 ? s.BeginSendTo (buf, offset, size, flags, ep, cb, state)
                 : s.BeginSend (buf, offset, size, flags, cb, state));
-            entry.Ar = res;
-            lock (gate)
+            lock (gate) {
+                entry.Ar = res;
                 results [entry.Name] = entry;
+            }
             bool sync = Call (() => res.CompletedSynchronously);
             return new Dictionary<string, object> {
                 { "result", entry.Name }, { "thread", caller }, { "completed_synchronously", sync } };
+        }
+
+        // The callback may run (and a script name "$self") before Begin returns.
+        public static void Publish (ResultEntry entry, IAsyncResult ar)
+        {
+            lock (gate) {
+                if (entry.Ar == null)
+                    entry.Ar = ar;
+                results [entry.Name] = entry;
+            }
+        }
+
+        // Socket.Connected (protocol 1.1, capability connected).
+        static Dictionary<string, object> Connected (Dictionary<string, object> a)
+        {
+            Socket s = SocketArg (a);
+            return new Dictionary<string, object> { { "connected", Call (() => s.Connected) } };
+        }
+
+        // Socket.Send / Socket.SendTo, the synchronous calls (protocol 1.1).
+        static Dictionary<string, object> SyncSend (Dictionary<string, object> a, bool sendTo)
+        {
+            Socket s = SocketArg (a);
+            byte[] buf = Args.Buffer (a, "buffer");
+            int offset = Args.Int (a, "offset");
+            int size = Args.Int (a, "size");
+            var flags = (SocketFlags) Args.Int (a, "flags");
+            EndPoint ep = sendTo ? Args.RemoteEndPoint (a, "endpoint") : null;
+            int n = Call (() => sendTo ? s.SendTo (buf, offset, size, flags, ep) : s.Send (buf, offset, size, flags));
+            return new Dictionary<string, object> { { "bytes", n } };
         }
 
         static Dictionary<string, object> End (Dictionary<string, object> a, bool sendTo)
@@ -376,17 +414,28 @@ namespace Apmsock.CSharp
         // for end_in_callback, calls End from inside it as the documents tell
         // a callback to.  Nothing may escape: an exception here would end the
         // process from a thread-pool thread.
-        public static void Ran (IAsyncResult ar, string name, Socket s, bool sendTo, bool endInCallback)
+        public static void Ran (IAsyncResult ar, ResultEntry entry, Socket s, bool sendTo, bool endInCallback,
+                                Hold hold, List<object> script)
         {
+            string name = entry.Name;
             try {
+                string me = Ident.Current ();
                 var ev = new Dictionary<string, object> {
                     { "event", "callback" },
                     { "seq", 0 },
                     { "result", name },
-                    { "thread", Ident.Current () },
+                    { "thread", me },
                     { "is_completed", ar.IsCompleted },
                     { "state", ar.AsyncState as string },
                 };
+                if (hold != null) {
+                    Latches.Enter (hold.Latch);
+                    Output.Line (new Dictionary<string, object> {
+                        { "event", "held" }, { "result", name }, { "latch", hold.Latch }, { "thread", me } });
+                    bool released = Latches.Wait (hold.Latch, hold.TimeoutMs);
+                    ev ["hold"] = new Dictionary<string, object> {
+                        { "latch", hold.Latch }, { "by", released ? "release_latch" : "timeout" } };
+                }
                 if (endInCallback) {
                     try {
                         int n = sendTo ? s.EndSendTo (ar) : s.EndSend (ar);
@@ -394,6 +443,10 @@ namespace Apmsock.CSharp
                     } catch (Exception e) {
                         ev ["end"] = new Dictionary<string, object> { { "ok", false }, { "error", Errors.Of (e) } };
                     }
+                }
+                if (script != null) {
+                    Ops.Publish (entry, ar);
+                    ev ["script"] = Script.Run (script, name);
                 }
                 Output.Callback (ev);
             } catch (Exception e) {

@@ -156,6 +156,21 @@ namespace Apmsock.CSharp
             return new IPEndPoint (ip, (int) port);
         }
 
+        // A remoteEP for BeginSendTo/SendTo: as EndPoint, or (protocol 1.1,
+        // capability dns_endpoint) {"host", "port"}, a DnsEndPoint.
+        public static EndPoint RemoteEndPoint (Dictionary<string, object> a, string key)
+        {
+            object v = Get (a, key);
+            var ep = v as Dictionary<string, object>;
+            if (ep != null && ep.ContainsKey ("host")) {
+                long port = Long (ep, "port");
+                if (port < 0 || port > 65535)
+                    throw new ProtocolError ("port " + port + " is out of range");
+                return new DnsEndPoint (Str (ep, "host"), (int) port);
+            }
+            return EndPoint (a, key);
+        }
+
         // Large enough for the multi-MiB stream cases, small enough that a
         // typo cannot exhaust the adapter's memory.
         const long MaxBuffer = 256L * 1024 * 1024;

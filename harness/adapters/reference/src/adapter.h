@@ -22,7 +22,7 @@
 
 #include "apmsock.h"
 
-#define ADAPTER_PROTOCOL "1.0"
+#define ADAPTER_PROTOCOL "1.1"
 #define ADAPTER_PROTOCOL_MAJOR 1
 
 /* Largest buffer a request may ask for: bigger than any case needs (a few
@@ -70,6 +70,11 @@ typedef struct op_rec {
   uint8_t *buffer;              /* owned until the operation completed */
   apmsock_result_t result;      /* valid once issued */
   bool issued;                  /* Begin succeeded: the name was handed out */
+  /* Protocol 1.1, set by begin() before the library is called, read only
+   * by the callback: */
+  json_t *script;               /* callback_script, or NULL */
+  char *hold_latch;             /* the latch the callback waits on, or NULL */
+  int32_t hold_ms;              /* the bound of that wait */
 } op_rec_t;
 
 void registry_init(void);
@@ -197,6 +202,22 @@ json_t *op_release(json_t *args, const request_ctx_t *ctx);
 json_t *op_trace(json_t *args, const request_ctx_t *ctx);
 json_t *op_stats(json_t *args, const request_ctx_t *ctx);
 json_t *op_policy(json_t *args, const request_ctx_t *ctx);
+
+json_t *op_release_latch(json_t *args, const request_ctx_t *ctx);
+json_t *op_send(json_t *args, const request_ctx_t *ctx);
+json_t *op_connected(json_t *args, const request_ctx_t *ctx);
+json_t *op_send_to(json_t *args, const request_ctx_t *ctx);
+
+/* ops_script.c: protocol 1.1 in callbacks.  script_valid/hold_parse run at
+ * Begin (why: the protocol_error text); callback_hold blocks the callback
+ * thread up to rec->hold_ms and returns the "hold" member of the event;
+ * callback_script_run runs rec->script there and returns the outcomes.
+ * latches_clear at quit, when no callback can run. */
+bool script_valid(json_t *script, int depth, char *why, size_t len);
+bool hold_parse(json_t *hold, char **latch, int32_t *timeout_ms, char *why, size_t len);
+json_t *callback_hold(op_rec_t *rec, const char *result_name, const char *identity);
+json_t *callback_script_run(op_rec_t *rec, const char *result_name, const char *identity);
+void latches_clear(void);
 
 /* ops_misc.c: forgets the deny list (at quit, after apmsock_cleanup). */
 void policy_clear(void);

@@ -3,8 +3,10 @@
 
 #include "adapter.h"
 
-/* XX(op name, where it runs).  OP_READER ops manage workers and are run by
- * the reader itself (main.c); their handler here is never called. */
+/* XX(op name, where it runs).  OP_READER ops manage workers, or (release_latch)
+ * must never wait behind a worker a held callback blocks, and are run by the
+ * reader itself (main.c); the handlers of thread_start/thread_exit here are
+ * never called. */
 #define ADAPTER_OP_MAP(XX)                                                    \
   XX(hello, OP_RUN)                                                           \
   XX(socket, OP_RUN)                                                          \
@@ -28,6 +30,10 @@
   XX(trace, OP_RUN)                                                           \
   XX(stats, OP_RUN)                                                           \
   XX(policy, OP_RUN)                                                          \
+  XX(release_latch, OP_READER)                                                \
+  XX(send, OP_RUN)                                                            \
+  XX(connected, OP_RUN)                                                       \
+  XX(send_to, OP_RUN)                                                         \
   XX(thread_start, OP_READER)                                                 \
   XX(thread_exit, OP_READER)                                                  \
   XX(quit, OP_QUIT)

@@ -93,6 +93,8 @@ static bool handle_line(const char *line, ssize_t n) {
   case OP_READER:
     if (strcmp(op->name, "thread_start") == 0)
       workers_start(id);
+    else if (strcmp(op->name, "release_latch") == 0)
+      out_reply(id, op->fn(args, NULL));
     else
       workers_exit(id, args);
     json_decref(req);
@@ -143,6 +145,7 @@ int main(void) {
     apmsock_trace_set_sink(NULL, NULL);
     apmsock_set_send_policy(NULL, NULL);
     policy_clear();
+    latches_clear();
   } else {
     fputs("apmsock-adapter: a thread did not end; exiting without cleanup\n", stderr);
   }

@@ -11,6 +11,8 @@ static const char *const capabilities[] = {
     "udp",           "tcp",          "ipv4",    "ipv6",  "dual_mode",
     "broadcast",     "blocking",     "send_buffer",      "begin_connect",
     "begin_accept",  "threads",      "trace",   "stats", "policy",
+    /* protocol 1.1 */
+    "callback_script", "hold",      "pipelining",       "sync_send",
     NULL};
 
 json_t *op_hello(json_t *args, const request_ctx_t *ctx) {

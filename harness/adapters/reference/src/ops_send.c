@@ -37,6 +37,16 @@ static void on_callback(apmsock_result_t r) {
   json_object_set_new(ev, "thread", json_string(identity));
   json_object_set_new(ev, "is_completed", json_boolean(completed));
   json_object_set_new(ev, "state", rec && rec->state ? json_text(rec->state) : json_null());
+  char name[24] = "";
+  if (rec != NULL) {
+    snprintf(name, sizeof name, "r%u", rec->number);
+    /* The name must resolve inside the callback ($self in a script) even
+     * when Begin has not returned yet: the same handle Begin will issue. */
+    if (rec->script != NULL)
+      registry_issue_op(rec, r);
+  }
+  if (rec != NULL && rec->hold_latch != NULL)
+    json_object_set_new(ev, "hold", callback_hold(rec, name, identity));
   if (rec != NULL && rec->end_in_callback) {
     apmsock_error_t err = {0};
     int32_t bytes = 0;
@@ -46,6 +56,8 @@ static void on_callback(apmsock_result_t r) {
                                        : json_pack("{s:b, s:o}", "ok", 0, "error",
                                                    error_object(kind, &err)));
   }
+  if (rec != NULL && rec->script != NULL)
+    json_object_set_new(ev, "script", callback_script_run(rec, name, identity));
   if (rec == NULL)
     out_log("callback for a result whose state is not one the adapter gave to Begin");
   registry_release_buffer_if_done(rec, r);
@@ -73,15 +85,33 @@ static json_t *begin(json_t *args, const request_ctx_t *ctx, send_method_t metho
   if (argp_ok(&p) && end_in_callback && !callback)
     argp_fail(&p, "end_in_callback needs callback: true");
   arg_string_or_null_opt(&p, "state", &state);
+  json_t *script = json_object_get(args, "callback_script");
+  json_t *hold = json_object_get(args, "hold");
+  char *latch = NULL;
+  int32_t hold_ms = 0;
+  if (json_is_null(script))
+    script = NULL;
+  if (json_is_null(hold))
+    hold = NULL;
+  if (argp_ok(&p) && (script != NULL || hold != NULL) && !callback)
+    argp_fail(&p, "callback_script and hold need callback: true");
+  if (argp_ok(&p) && script != NULL && !script_valid(script, 1, p.why, sizeof p.why))
+    p.why[sizeof p.why - 1] = '\0';   /* argp_ok is now false: p.why is set */
+  if (argp_ok(&p) && hold != NULL && !hold_parse(hold, &latch, &hold_ms, p.why, sizeof p.why))
+    p.why[sizeof p.why - 1] = '\0';
   /* Last: on any earlier failure nothing was allocated for it. */
   arg_buffer(&p, "buffer", &buffer, &length);
   if (!argp_ok(&p)) {
     free(state);
     free(buffer);
+    free(latch);
     return argp_reply(&p);
   }
 
   op_rec_t *rec = registry_new_op(method, s, buffer, state, end_in_callback);
+  rec->script = json_incref(script);
+  rec->hold_latch = latch;
+  rec->hold_ms = hold_ms;
   apmsock_callback_t cb = callback ? on_callback : NULL;
   void *token = registry_op_token(rec);
   apmsock_result_t r = APMSOCK_NULL_RESULT;

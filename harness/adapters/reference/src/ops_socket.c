@@ -215,3 +215,9 @@ json_t *op_close(json_t *args, const request_ctx_t *ctx) {
   apmsock_error_t err = {0};
   return reply_outcome(apmsock_close(s, &err), &err);
 }
+
+/* Socket.Connected (protocol 1.1): the C contract has no such property, so
+ * the capability is not advertised and the op says why. */
+json_t *op_connected(json_t *args, const request_ctx_t *ctx) {
+  return reply_unsupported("the C contract (apmsock.h) has no Connected property");
+}

@@ -40,6 +40,8 @@ static void free_op(op_rec_t *rec) {
     return;
   free(rec->buffer);
   free(rec->state);
+  json_decref(rec->script);
+  free(rec->hold_latch);
   free(rec);
 }
 

@@ -478,7 +478,7 @@ def test_fuzz(a, rounds=600):
         a.send_raw(line)
     a.ok("trace", {"on": False})
     a.ok("policy", {"deny": None})
-    check(a.ok("hello", {"protocol": "1.0"}).get("protocol") == "1.0", "alive after the fuzz")
+    check(a.ok("hello", {"protocol": "1.1"}).get("protocol") == "1.1", "alive after the fuzz")
     r.close()
 
 
@@ -496,7 +496,7 @@ def main():
     a = Adapter(path)
     try:
         hello = a.ok("hello", {"protocol": "1.0"})
-        check(hello.get("protocol") == "1.0" and hello.get("implementation"), "hello", hello)
+        check(hello.get("protocol") == "1.1" and hello.get("implementation"), "hello", hello)
         for cap in ("udp", "tcp", "ipv4", "ipv6", "threads", "trace", "stats", "policy"):
             check(cap in hello.get("capabilities", []), f"capability {cap}", hello)
         a.main_thread = hello.get("thread")
