@@ -13,14 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CF_NO_INTERPOSE 1
-#endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CF_NO_INTERPOSE 1
-#endif
-#endif
 
 static atomic_int armed;
 static atomic_uint_fast64_t count;

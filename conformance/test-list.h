@@ -62,6 +62,7 @@
   XX(ERR, ERR_02, tcp_v4_send_to_reset, cf_err_reset, CF_TCP, AF_INET, CF_SEND_TO)  \
   XX(ERR, ERR_02, tcp_v6_send_reset, cf_err_reset, CF_TCP, AF_INET6, CF_SEND)       \
   XX(ERR, ERR_02, tcp_v6_send_to_reset, cf_err_reset, CF_TCP, AF_INET6, CF_SEND_TO) \
+  XX(ERR, ERR_02, udp_v4_setup_failures, cf_err_setup_failures, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_03, errno_table, cf_err_errno_table, CF_NA, AF_INET, CF_NA)           \
   XX(ERR, ERR_03, kind_names, cf_err_kind_names, CF_NA, AF_INET, CF_NA)             \
   XX(ERR, ERR_03, setup_calls, cf_err_setup_calls, CF_NA, AF_INET, CF_NA)           \

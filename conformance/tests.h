@@ -16,6 +16,23 @@ int cf_alloc_available(void);
 void cf_alloc_arm(int on);
 uint64_t cf_alloc_count(void);
 
+/* setup-fault.c: fail the nth call of one set-up function (ERR-02) */
+enum { CF_FAIL_NONE, CF_FAIL_PTHREAD_CREATE, CF_FAIL_UV_LOOP_INIT, CF_FAIL_UV_ASYNC_INIT };
+int cf_setup_fault_available(void);
+void cf_setup_fault_arm(int what, int nth);
+int cf_setup_fault_fired(void);
+
+/* Sanitizer runtimes own malloc and pthread_create: nothing is interposed
+ * there (alloc-count.c, setup-fault.c). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CF_NO_INTERPOSE 1
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CF_NO_INTERPOSE 1
+#endif
+#endif
+
 /* test-gen.c: the body of `apmsock-conformance --trace-child` */
 int cf_trace_child_main(void);
 
