@@ -1,6 +1,7 @@
-/* setup-fault.c: makes one set-up call of the implementation fail on demand
- * (ERR-02 setup_failures): pthread_create, and libuv's uv_loop_init and
- * uv_async_init for implementations built on libuv.
+/* setup-fault.c: makes one call of the implementation fail on demand: the
+ * set-up calls (ERR-02 setup_failures: pthread_create, and libuv's
+ * uv_loop_init and uv_async_init for implementations built on libuv) and the
+ * send calls (FAULT-04: EINTR; FAULT-07: a short write, then ECONNRESET).
  *
  * Like alloc-count.c, the test binary defines these functions, so the
  * implementation's calls, statically or dynamically linked, come here; the
@@ -18,6 +19,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 
 static atomic_int armed_what;
 static atomic_int armed_nth;
@@ -75,5 +77,39 @@ int uv_async_init(void *loop, void *async, void *cb) {
   if (should_fail(CF_FAIL_UV_ASYNC_INIT))
     return -ENOMEM;
   return real(loop, async, cb);
+}
+
+/* Armed from the test's thread around one Begin; the implementation may
+ * send on its own threads, hence the atomics. */
+static ssize_t faulted(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+                       socklen_t to_len) {
+  static ssize_t (*real)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+  if (real == NULL)
+    *(void **)&real = dlsym(RTLD_NEXT, "sendto");
+  if (should_fail(CF_FAIL_SEND_EINTR)) {
+    errno = EINTR;
+    return -1;
+  }
+  if (atomic_load(&armed_what) == CF_FAIL_SEND_SHORT_RESET) {
+    int c = atomic_fetch_add(&calls, 1) + 1;
+    if (c == 1 && n > 1)
+      return real(fd, buf, n / 2, flags, to, to_len);
+    if (c == 2) {
+      atomic_store(&armed_what, CF_FAIL_NONE);
+      atomic_store(&fired, 1);
+      errno = ECONNRESET;
+      return -1;
+    }
+  }
+  return real(fd, buf, n, flags, to, to_len);
+}
+
+ssize_t send(int fd, const void *buf, size_t n, int flags) {
+  return faulted(fd, buf, n, flags, NULL, 0);
+}
+
+ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+               socklen_t to_len) {
+  return faulted(fd, buf, n, flags, to, to_len);
 }
 #endif

@@ -503,3 +503,73 @@ void cf_err_setup_failures(const cf_variant_t *v) {
     cf_pair_close(&p);
   }
 }
+
+/* ---- FAULT: a send syscall fails under the implementation ----------------- */
+
+void cf_fault_eintr(const cf_variant_t *v) {
+  /* FAULT-04: an interrupted send is retried; it never surfaces and the
+   * stream stays whole (the next operation's bytes follow). */
+  if (!cf_setup_fault_available()) {
+    cf_info("FAULT-04", "eintr", "not run: a sanitizer owns the interposed calls");
+    return;
+  }
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[3000];
+  cf_pattern(buf, sizeof buf, 21);
+  cf_setup_fault_arm(CF_FAIL_SEND_EINTR, 1);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  apmsock_kind_t k = cf_begin(&p, buf, sizeof buf, 0, sizeof buf, 0, NULL, NULL, &r, &e);
+  int fired = cf_setup_fault_fired();
+  cf_setup_fault_arm(CF_FAIL_NONE, 0);
+  if (!fired) {
+    cf_info("FAULT-04", "eintr", "the implementation made no send/sendto call in Begin");
+    if (k == APMSOCK_OK)
+      cf_end_ok(&p, r, sizeof buf, "End");
+    cf_pair_close(&p);
+    return;
+  }
+  ck_assert_msg(k == APMSOCK_OK, "FAULT-04: Begin threw (kind %d, SocketError %d) for an EINTR",
+                (int)k, e.socket_error);
+  cf_end_ok(&p, r, sizeof buf, "FAULT-04: End of a send interrupted once");
+  cf_expect_peer_gets(&p, buf, sizeof buf, "FAULT-04: the interrupted send");
+  cf_send_ok(&p, (const uint8_t *)"next", 4, "FAULT-04: the next send");
+  cf_expect_peer_gets(&p, (const uint8_t *)"next", 4, "FAULT-04: the next send");
+  cf_pair_close(&p);
+}
+
+void cf_fault_partial(const cf_variant_t *v) {
+  /* FAULT-07: a stream send whose first syscall wrote half the bytes and
+   * whose second failed has started: Begin returns, End throws. */
+  if (!cf_setup_fault_available()) {
+    cf_info("FAULT-07", "short_then_reset", "not run: a sanitizer owns the interposed calls");
+    return;
+  }
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[4000];
+  cf_pattern(buf, sizeof buf, 22);
+  cf_setup_fault_arm(CF_FAIL_SEND_SHORT_RESET, 0);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  apmsock_kind_t k = cf_begin(&p, buf, sizeof buf, 0, sizeof buf, 0, NULL, NULL, &r, &e);
+  int fired = cf_setup_fault_fired();
+  cf_setup_fault_arm(CF_FAIL_NONE, 0);
+  if (!fired) {
+    cf_info("FAULT-07", "short_then_reset", "Begin made fewer than two send calls");
+    if (k == APMSOCK_OK)
+      cf_end_ok(&p, r, sizeof buf, "End");
+    cf_pair_close(&p);
+    return;
+  }
+  ck_assert_msg(k == APMSOCK_OK,
+                "FAULT-07: BeginSend threw (SocketError %d) after %zu of its bytes were on the wire",
+                e.socket_error, sizeof buf / 2);
+  int32_t n = -1;
+  cf_expect_socket_error(cf_end(&p, r, &n, &e), &e, APMSOCK_SE_CONNECTION_RESET,
+                         "FAULT-07: End of the send that failed half way");
+  cf_release(r);
+  cf_expect_peer_gets(&p, buf, sizeof buf / 2, "FAULT-07: the half that left");
+  cf_pair_close(&p);
+}

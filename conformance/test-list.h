@@ -149,6 +149,10 @@
   CF_VUDP(XX, CANCEL, CANCEL_02, cf_cancel_completed_before_exit)                   \
   CF_VTCP(XX, CANCEL, CANCEL_03, cf_cancel_other_threads)                           \
   CF_VTCP(XX, CANCEL, CANCEL_04, cf_cancel_close_pending)                           \
+  /* FAULT: a send syscall fails under the implementation */                        \
+  XX(FAULT, FAULT_04, tcp_v4_send_eintr, cf_fault_eintr, CF_TCP, AF_INET, CF_SEND)   \
+  XX(FAULT, FAULT_04, udp_v4_send_to_eintr, cf_fault_eintr, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(FAULT, FAULT_07, tcp_v4_send_short_then_reset, cf_fault_partial, CF_TCP, AF_INET, CF_SEND) \
   /* TRACE, CTX, SEC, EX */                                                         \
   CF_V46(XX, TRACE, TRACE_01, cf_trace_sink, CF_UDP, udp, CF_SEND_TO, send_to_sink) \
   CF_V46(XX, TRACE, TRACE_01, cf_trace_sink, CF_TCP, tcp, CF_SEND, send_sink)       \
@@ -179,6 +183,7 @@
   XX(TRACE, 10)            \
   XX(CTX, 10)              \
   XX(SEC, 8)               \
-  XX(EX, 8)
+  XX(EX, 8)                \
+  XX(FAULT, 8)
 
 #endif /* CF_TEST_LIST_H */
