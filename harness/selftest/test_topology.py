@@ -63,3 +63,20 @@ def test_check_possible_names_the_reason(monkeypatch):
     assert "needs root" in topology.Topology.check_possible()
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert "iproute2" in topology.Topology.check_possible()
+
+
+def test_no_veth_is_skip(tmp_path):
+    """Where the network cannot be made (here: an `ip` that fails as it does
+    without veth or privileges), every case on it is SKIP with the reason."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "ip").write_text("#!/bin/sh\necho 'RTNETLINK answers: Operation not supported' >&2\nexit 2\n")
+    (fake_bin / "ip").chmod(0o755)
+    env = dict(os.environ, PATH="%s:%s" % (fake_bin, os.environ["PATH"]))
+    p = subprocess.run([sys.executable, "-m", "pytest", os.path.join(HARNESS, "cases", "test_network.py"),
+                        "--impl", "reference", "--adapter", "/bin/false", "-n", "0", "-q", "-rs"],
+                       cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    out = p.stdout.decode("utf-8", "replace")
+    assert p.returncode == 0, out[-3000:]
+    assert "16 skipped" in out and "cannot build the virtual network" in out and "Operation not supported" in out, \
+        out[-3000:]
