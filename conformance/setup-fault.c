@@ -7,8 +7,9 @@
  * implementation's calls, statically or dynamically linked, come here; the
  * real function is found with dlsym(RTLD_NEXT).  An implementation that never
  * calls the armed function is simply not faulted (cf_setup_fault_fired() says
- * so, and the test has nothing to judge).  Sanitizer runtimes intercept
- * pthread_create themselves, so in those builds nothing is interposed.
+ * so, and the test has nothing to judge).  Under ASan and TSan this works
+ * too: RTLD_NEXT from the test binary finds the sanitizer's own interceptor,
+ * so the start's rollback paths run under both sanitizers.
  *
  * Armed and read by the test's thread only; the counters are atomic because
  * the implementation may create threads from its own.
@@ -34,11 +35,6 @@ void cf_setup_fault_arm(int what, int nth) {
 }
 
 int cf_setup_fault_fired(void) { return atomic_load(&fired); }
-
-#ifdef CF_NO_INTERPOSE
-int cf_setup_fault_available(void) { return 0; }
-#else
-int cf_setup_fault_available(void) { return 1; }
 
 /* 1 when this call of `what` is the armed one (then disarmed). */
 static int should_fail(int what) {
@@ -112,4 +108,3 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockad
                socklen_t to_len) {
   return faulted(fd, buf, n, flags, to, to_len);
 }
-#endif

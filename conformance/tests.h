@@ -20,12 +20,10 @@ uint64_t cf_alloc_count(void);
 enum { CF_FAIL_NONE, CF_FAIL_PTHREAD_CREATE, CF_FAIL_UV_LOOP_INIT, CF_FAIL_UV_ASYNC_INIT,
        CF_FAIL_SEND_EINTR,          /* the nth send/sendto: EINTR (FAULT-04) */
        CF_FAIL_SEND_SHORT_RESET };  /* 1st: half the bytes, 2nd: ECONNRESET (FAULT-07) */
-int cf_setup_fault_available(void);
 void cf_setup_fault_arm(int what, int nth);
 int cf_setup_fault_fired(void);
 
-/* Sanitizer runtimes own malloc and pthread_create: nothing is interposed
- * there (alloc-count.c, setup-fault.c). */
+/* Sanitizer runtimes own malloc: alloc-count.c interposes nothing there. */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define CF_NO_INTERPOSE 1
 #endif
