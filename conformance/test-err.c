@@ -467,3 +467,114 @@ void cf_err_too_many_sockets(const cf_variant_t *v) {
                "open once descriptors are free again");
   apmsock_close(s, NULL);
 }
+
+void cf_err_setup_failures(const cf_variant_t *v) {
+  /* ERR-02 for the library's own start: a set-up step that fails (its loop,
+   * its wake-up handle, its loop thread, a callback lane) is an error of the
+   * call that needed it, and nothing is lost: the next call starts the
+   * library and a send completes with its callback. */
+  static const struct { int what, nth; const char *name; } steps[] = {
+    {CF_FAIL_UV_LOOP_INIT, 1, "uv_loop_init"},
+    {CF_FAIL_UV_ASYNC_INIT, 1, "uv_async_init"},
+    {CF_FAIL_PTHREAD_CREATE, 1, "the 1st pthread_create of the start"},
+    {CF_FAIL_PTHREAD_CREATE, 2, "the 2nd pthread_create of the start"},
+    {CF_FAIL_PTHREAD_CREATE, 3, "the 3rd pthread_create of the start"},
+  };
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    apmsock_cleanup();  /* the next call starts the library again */
+    apmsock_socket_t s = {0x5a5a};
+    apmsock_error_t e = {0};
+    cf_setup_fault_arm(steps[i].what, steps[i].nth);
+    apmsock_kind_t k = apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &s, &e);
+    int fired = cf_setup_fault_fired();
+    cf_setup_fault_arm(CF_FAIL_NONE, 0);
+    if (fired) {
+      ck_assert_msg(k == APMSOCK_SOCKET,
+                    "ERR-02: %s failed during the library's start, but Socket() returned kind %d",
+                    steps[i].name, (int)k);
+      ck_assert_msg(s.handle == 0, "ERR-02: a failed Socket() after %s left a handle", steps[i].name);
+    } else if (k == APMSOCK_OK) {
+      apmsock_close(s, &e);
+    }
+    /* nothing lost: the library starts now and a callback runs */
+    cf_pair_t p;
+    cf_pair_open(v, &p, 0);
+    cf_cb_t cb;
+    cf_cb_init(&cb);
+    cb.s = p.s;
+    cb.method = v->method;
+    uint8_t buf[32];
+    cf_pattern(buf, sizeof buf, 11);
+    apmsock_result_t r;
+    cf_expect_ok(cf_begin(&p, buf, sizeof buf, 0, sizeof buf, 0, cf_callback, &cb, &r, &e), &e, "Begin");
+    int32_t n = -1;
+    cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End after the failed start");
+    ck_assert_msg(n == (int32_t)sizeof buf, "End returned %d of %zu", (int)n, sizeof buf);
+    ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS),
+                  "ERR-02: after %s failed once, a callback never ran", steps[i].name);
+    cf_release(r);
+    cf_pair_close(&p);
+  }
+}
+
+/* ---- FAULT: a send syscall fails under the implementation ----------------- */
+
+void cf_fault_eintr(const cf_variant_t *v) {
+  /* FAULT-04: an interrupted send is retried; it never surfaces and the
+   * stream stays whole (the next operation's bytes follow). */
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[3000];
+  cf_pattern(buf, sizeof buf, 21);
+  cf_setup_fault_arm(CF_FAIL_SEND_EINTR, 1);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  apmsock_kind_t k = cf_begin(&p, buf, sizeof buf, 0, sizeof buf, 0, NULL, NULL, &r, &e);
+  int fired = cf_setup_fault_fired();
+  cf_setup_fault_arm(CF_FAIL_NONE, 0);
+  if (!fired) {
+    cf_info("FAULT-04", "eintr", "the implementation made no send/sendto call in Begin");
+    if (k == APMSOCK_OK)
+      cf_end_ok(&p, r, sizeof buf, "End");
+    cf_pair_close(&p);
+    return;
+  }
+  ck_assert_msg(k == APMSOCK_OK, "FAULT-04: Begin threw (kind %d, SocketError %d) for an EINTR",
+                (int)k, e.socket_error);
+  cf_end_ok(&p, r, sizeof buf, "FAULT-04: End of a send interrupted once");
+  cf_expect_peer_gets(&p, buf, sizeof buf, "FAULT-04: the interrupted send");
+  cf_send_ok(&p, (const uint8_t *)"next", 4, "FAULT-04: the next send");
+  cf_expect_peer_gets(&p, (const uint8_t *)"next", 4, "FAULT-04: the next send");
+  cf_pair_close(&p);
+}
+
+void cf_fault_partial(const cf_variant_t *v) {
+  /* FAULT-07: a stream send whose first syscall wrote half the bytes and
+   * whose second failed has started: Begin returns, End throws. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[4000];
+  cf_pattern(buf, sizeof buf, 22);
+  cf_setup_fault_arm(CF_FAIL_SEND_SHORT_RESET, 0);
+  apmsock_result_t r;
+  apmsock_error_t e = {0};
+  apmsock_kind_t k = cf_begin(&p, buf, sizeof buf, 0, sizeof buf, 0, NULL, NULL, &r, &e);
+  int fired = cf_setup_fault_fired();
+  cf_setup_fault_arm(CF_FAIL_NONE, 0);
+  if (!fired) {
+    cf_info("FAULT-07", "short_then_reset", "Begin made fewer than two send calls");
+    if (k == APMSOCK_OK)
+      cf_end_ok(&p, r, sizeof buf, "End");
+    cf_pair_close(&p);
+    return;
+  }
+  ck_assert_msg(k == APMSOCK_OK,
+                "FAULT-07: BeginSend threw (SocketError %d) after %zu of its bytes were on the wire",
+                e.socket_error, sizeof buf / 2);
+  int32_t n = -1;
+  cf_expect_socket_error(cf_end(&p, r, &n, &e), &e, APMSOCK_SE_CONNECTION_RESET,
+                         "FAULT-07: End of the send that failed half way");
+  cf_release(r);
+  cf_expect_peer_gets(&p, buf, sizeof buf / 2, "FAULT-07: the half that left");
+  cf_pair_close(&p);
+}

@@ -62,6 +62,7 @@
   XX(ERR, ERR_02, tcp_v4_send_to_reset, cf_err_reset, CF_TCP, AF_INET, CF_SEND_TO)  \
   XX(ERR, ERR_02, tcp_v6_send_reset, cf_err_reset, CF_TCP, AF_INET6, CF_SEND)       \
   XX(ERR, ERR_02, tcp_v6_send_to_reset, cf_err_reset, CF_TCP, AF_INET6, CF_SEND_TO) \
+  XX(ERR, ERR_02, udp_v4_setup_failures, cf_err_setup_failures, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_03, errno_table, cf_err_errno_table, CF_NA, AF_INET, CF_NA)           \
   XX(ERR, ERR_03, kind_names, cf_err_kind_names, CF_NA, AF_INET, CF_NA)             \
   XX(ERR, ERR_03, setup_calls, cf_err_setup_calls, CF_NA, AF_INET, CF_NA)           \
@@ -151,6 +152,10 @@
   CF_VTCP(XX, CANCEL, CANCEL_03, cf_cancel_other_threads)                           \
   CF_VTCP(XX, CANCEL, CANCEL_04, cf_cancel_close_pending)                           \
   XX(CANCEL, CANCEL_04, tcp_v4_send_library_cleanup, cf_cancel_cleanup_pending, CF_TCP, AF_INET, CF_SEND) \
+  /* FAULT: a send syscall fails under the implementation */                        \
+  XX(FAULT, FAULT_04, tcp_v4_send_eintr, cf_fault_eintr, CF_TCP, AF_INET, CF_SEND)   \
+  XX(FAULT, FAULT_04, udp_v4_send_to_eintr, cf_fault_eintr, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(FAULT, FAULT_07, tcp_v4_send_short_then_reset, cf_fault_partial, CF_TCP, AF_INET, CF_SEND) \
   /* TRACE, CTX, SEC, EX */                                                         \
   CF_V46(XX, TRACE, TRACE_01, cf_trace_sink, CF_UDP, udp, CF_SEND_TO, send_to_sink) \
   CF_V46(XX, TRACE, TRACE_01, cf_trace_sink, CF_TCP, tcp, CF_SEND, send_sink)       \
@@ -183,6 +188,7 @@
   XX(TRACE, 10)            \
   XX(CTX, 10)              \
   XX(SEC, 8)               \
-  XX(EX, 8)
+  XX(EX, 8)                \
+  XX(FAULT, 8)
 
 #endif /* CF_TEST_LIST_H */

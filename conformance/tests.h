@@ -13,6 +13,13 @@
 CF_TEST_LIST(CF_DECLARE_BODY)
 #undef CF_DECLARE_BODY
 
+/* setup-fault.c: fail the nth call of one set-up function (ERR-02) */
+enum { CF_FAIL_NONE, CF_FAIL_PTHREAD_CREATE, CF_FAIL_UV_LOOP_INIT, CF_FAIL_UV_ASYNC_INIT,
+       CF_FAIL_SEND_EINTR,          /* the nth send/sendto: EINTR (FAULT-04) */
+       CF_FAIL_SEND_SHORT_RESET };  /* 1st: half the bytes, 2nd: ECONNRESET (FAULT-07) */
+void cf_setup_fault_arm(int what, int nth);
+int cf_setup_fault_fired(void);
+
 /* test-gen.c: the body of `apmsock-conformance --trace-child` */
 int cf_trace_child_main(void);
 

@@ -13,6 +13,8 @@
 #   check-harness-sanitizers  the full harness against the reference adapter
 #                    built with ASan+UBSan and with TSan (halt on the first
 #                    report: it shows as ERROR(crash) on the case)
+#   check-network    the virtual network leaves nothing behind (runs, SIGINT,
+#                    SIGTERM) and is SKIP without root
 #   conform-harness  IMPL=reference|mono|dotnet PROFILE=documented|portable
 
 HARNESS_DIR  := harness
@@ -23,7 +25,7 @@ HARNESS_IMPL ?= $(or $(IMPL),reference)
 SEEDS_DIR    ?=
 
 .PHONY: lint-catalogue check-harness check-harness-self check-harness-faulty conform-harness \
-        check-harness-sanitizers
+        check-harness-sanitizers check-network
 
 lint-catalogue:
 	$(PYTHON) $(HARNESS_DIR)/lint_catalogue.py $(if $(SEEDS_DIR),--seeds $(SEEDS_DIR))
@@ -57,6 +59,13 @@ check-harness-sanitizers:
 	TSAN_OPTIONS=halt_on_error=1 \
 	  $(PYTHON) $(HARNESS_DIR)/conform --impl reference --adapter build/tsan/bin/apmsock-adapter -q \
 	  --request-timeout 15 --results $(REPORTS)/selftest/harness-sanitizers/tsan.json --no-junit
+
+# The virtual network (network namespaces + veth, apmsock_harness/topology.py)
+# leaves nothing behind: whole runs of its cases, completed and interrupted
+# with SIGINT and SIGTERM, and its SKIP without root.  Its cases themselves
+# run in check-harness (a few seconds).
+check-network: $(REF_ADAPTER)
+	$(PYTHON) -m pytest $(HARNESS_DIR)/selftest/lifecycle_network.py -q -n 2
 
 conform-harness:
 	$(PYTHON) $(HARNESS_DIR)/conform --impl $(HARNESS_IMPL) --profile $(or $(PROFILE),documented) --reports $(REPORTS)

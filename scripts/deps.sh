@@ -3,7 +3,7 @@
 # present are not fetched again, and apt's lists are refreshed only when a
 # package is missing.
 set -eu
-PKGS="gcc libc6-dev make pkg-config libuv1-dev libjansson-dev check gcovr python3 python3-pytest python3-pytest-xdist
+PKGS="gcc libc6-dev make pkg-config libuv1-dev libjansson-dev check gcovr python3 python3-pytest python3-pytest-xdist strace
 python3-pytest-timeout python3-yaml python3-jsonschema python3-lxml python3-jinja2 iproute2 util-linux
 mono-mcs mono-runtime chromium chromium-driver"
 missing=""

@@ -10,7 +10,7 @@ import yaml
 
 LEVELS = ("MUST", "SHOULD", "INFO")
 FAMILIES = ("ARG", "ERR", "CONN", "BCAST", "SIZE", "FLAGS", "ASYNC", "END",
-            "CANCEL", "TRACE", "CTX", "SEC", "EX")
+            "CANCEL", "TRACE", "CTX", "SEC", "EX", "FAULT")
 ID_RE = re.compile(r"^([A-Z]+)-(\d\d)$")
 PROFILES = ("documented", "portable")
 

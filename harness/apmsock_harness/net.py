@@ -278,12 +278,17 @@ def netns_argv(argv):
 def in_netns(pid, fn, timeout=5.0):
     """Runs fn() on a thread that joined the network namespace of `pid`, so
     the sockets fn creates live there; returns fn's value."""
+    return in_netns_file("/proc/%d/ns/net" % pid, fn, timeout)
+
+
+def in_netns_file(path, fn, timeout=5.0):
+    """in_netns for a namespace file (/proc/PID/ns/net, /run/netns/NAME)."""
     out = {}
 
     def run():
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            fd = os.open("/proc/%d/ns/net" % pid, os.O_RDONLY)
+            fd = os.open(path, os.O_RDONLY)
             try:
                 if libc.setns(fd, CLONE_NEWNET) != 0:
                     e = ctypes.get_errno()

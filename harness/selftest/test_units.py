@@ -204,7 +204,7 @@ def test_baseline_unreadable(tmp_path):
 def test_catalogue_loads_and_quotes_verbatim():
     seeds = os.environ.get("APMSOCK_SEEDS")  # the seed pages are outside the project (.ci/run)
     cat = catalogue.load(catalogue.default_path(ROOT), seeds if seeds and os.path.isdir(seeds) else None)
-    assert len(cat) == 68
+    assert len(cat) == 75
     assert cat["ARG-09"].level == cat["ASYNC-07"].level == cat["FLAGS-02"].level == "INFO"
     assert cat["ERR-05"].level == "SHOULD"
     assert cat["CANCEL-03"].sentence == cat["CANCEL-04"].sentence == "(derived)"

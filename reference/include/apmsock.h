@@ -276,7 +276,10 @@ APMSOCK_API const char *apmsock_implementation_contract(void);
  * their callbacks), waits for the callbacks, stops the library's threads
  * and frees everything, results not yet released included.  Blocks.  Must
  * not be called from a callback or concurrently with any other call; the
- * library may be used again afterwards and starts anew. */
+ * library may be used again afterwards and starts anew.  A start that fails
+ * (a thread or the event loop cannot be made) is undone entirely and is the
+ * SocketException of the call that needed it (its errno: EAGAIN, ENOMEM...);
+ * the next call tries again. */
 APMSOCK_API void apmsock_cleanup(void);
 
 /* ------------------------------------------------------------------------ */

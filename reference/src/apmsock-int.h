@@ -154,14 +154,20 @@ extern apmsock__table_t apmsock__sockets;
 extern apmsock__table_t apmsock__results;
 
 /* ---- library lifetime (loop.c) ----------------------------------------- */
-void apmsock__ensure_started(void);
+/* Starts the library on first use (any thread; blocks while another thread
+ * starts it).  0, or the errno of the set-up step that failed (the loop, its
+ * wake-up handle, the loop thread, a callback lane): then everything already
+ * set up is undone, the library stays stopped, and the next call tries again.
+ * The caller reports the errno as its own error. */
+int apmsock__ensure_started(void);
 uint64_t apmsock__epoch(void);
 void apmsock__loop_kick(apmsock__sock_t *s);  /* s->mu held */
 void apmsock__sock_update(apmsock__sock_t *s);  /* loop thread, s->mu held */
 
 /* ---- callback lanes (callback.c) --------------------------------------- */
 int apmsock__lane_for_caller(void);
-void apmsock__lanes_start(void);
+/* 0, or pthread_create's error with the lanes already started joined. */
+int apmsock__lanes_start(void);
 void apmsock__lanes_stop(void);
 void apmsock__batch_flush(apmsock__batch_t *b);
 

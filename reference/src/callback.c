@@ -146,19 +146,32 @@ static void *lane_main(void *arg) {
   return NULL;
 }
 
-void apmsock__lanes_start(void) {
+static void lanes_join(int n);
+
+int apmsock__lanes_start(void) {
   for (int i = 0; i < 2; i++) {
     lane_t *l = &lanes[i];
     atomic_store(&l->stack, NULL);
     atomic_store(&l->sleeping, false);
     atomic_store(&l->stop, false);
-    pthread_create(&l->thread, NULL, lane_main, l);
+    int e = pthread_create(&l->thread, NULL, lane_main, l);
+    if (e != 0) {
+      /* A lane that never ran would swallow every callback routed to it. */
+      lanes_join(i);
+      return e;
+    }
   }
+  return 0;
 }
 
 /* Each lane runs what is already queued, then exits. */
 void apmsock__lanes_stop(void) {
-  for (int i = 0; i < 2; i++) {
+  lanes_join(2);
+}
+
+/* Stops and joins lanes [0, n). */
+static void lanes_join(int n) {
+  for (int i = 0; i < n; i++) {
     lane_t *l = &lanes[i];
     atomic_store(&l->stop, true);
     wake(l);

@@ -100,25 +100,61 @@ static void *loop_main(void *arg) {
   return NULL;
 }
 
-static void start(void) {
-  atomic_fetch_add(&epoch, 1);
-  apmsock__trace_start();
-  uv_loop_init(&loop);
-  uv_async_init(&loop, &wake, on_wake);
-  loop_stop = false;
-  pthread_create(&loop_thread, NULL, loop_main, NULL);
-  apmsock__lanes_start();
+/* Asks the loop thread to end once the wake handle is closed (no socket is
+ * open: the caller made sure) and joins it. */
+static void loop_thread_stop(void) {
+  pthread_mutex_lock(&work_mu);
+  loop_stop = true;
+  pthread_mutex_unlock(&work_mu);
+  uv_async_send(&wake);
+  pthread_join(loop_thread, NULL);
 }
 
-void apmsock__ensure_started(void) {
+/* Every step is checked and undone in reverse on a later step's failure:
+ * the library is either fully started or not at all (life_mu held). */
+static int start(void) {
+  int e;
+  atomic_fetch_add(&epoch, 1);
+  apmsock__trace_start();
+  e = -uv_loop_init(&loop);
+  if (e != 0)
+    goto fail_trace;
+  e = -uv_async_init(&loop, &wake, on_wake);
+  if (e != 0)
+    goto fail_loop;
+  loop_stop = false;
+  e = pthread_create(&loop_thread, NULL, loop_main, NULL);
+  if (e != 0)
+    goto fail_wake;
+  e = apmsock__lanes_start();
+  if (e != 0)
+    goto fail_thread;
+  return 0;
+fail_thread:
+  loop_thread_stop();  /* on_wake closes the wake handle; the loop ends */
+  goto fail_loop;
+fail_wake:
+  uv_close((uv_handle_t *)&wake, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);  /* runs the close: nothing else is active */
+fail_loop:
+  uv_loop_close(&loop);
+fail_trace:
+  apmsock__trace_stop();
+  return e;
+}
+
+int apmsock__ensure_started(void) {
   if (atomic_load_explicit(&started, memory_order_acquire))
-    return;
+    return 0;
+  int e = 0;
   pthread_mutex_lock(&life_mu);
   if (!atomic_load_explicit(&started, memory_order_relaxed)) {  // GCOVR_EXCL_BR_LINE: a race
-    start();
-    atomic_store_explicit(&started, true, memory_order_release);
+    e = start();
+    if (e == 0)
+      atomic_store_explicit(&started, true, memory_order_release);
   }
   pthread_mutex_unlock(&life_mu);
+  return e;
 }
 
 static void stop(void) {
@@ -126,11 +162,7 @@ static void stop(void) {
    * callback, then let the lanes run them all, then stop the loop. */
   apmsock__sock_close_all();
   apmsock__lanes_stop();
-  pthread_mutex_lock(&work_mu);
-  loop_stop = true;
-  pthread_mutex_unlock(&work_mu);
-  uv_async_send(&wake);
-  pthread_join(loop_thread, NULL);
+  loop_thread_stop();
   uv_loop_close(&loop);
   apmsock__table_destroy(&apmsock__sockets);
   apmsock__table_destroy(&apmsock__results);

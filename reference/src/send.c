@@ -93,8 +93,11 @@ static apmsock_kind_t send_op(apmsock__sock_t *s, apmsock__op_t *op, apmsock__ba
   /* Non-blocking: a stream send that got some bytes out reports them. */
   if (e == EAGAIN && op->done > 0)
     e = 0;
-  /* Transmission errors: BeginSend throws, BeginSendTo's End will. */
-  if (e != 0 && op->method == APMSOCK__SEND)
+  /* Transmission errors: BeginSend throws, BeginSendTo's End will.  But once
+   * a byte has left, the operation has started: Begin returns it and End
+   * reports the error (apmsock.h: a Begin that fails puts no bytes on the
+   * wire; FAULT-07). */
+  if (e != 0 && op->method == APMSOCK__SEND && op->done == 0)
     return apmsock__fail_errno(err, e);
   op->completed_sync = true;
   apmsock__op_finish(op, op->done, e, b);

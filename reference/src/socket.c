@@ -34,7 +34,11 @@ apmsock__sock_t *apmsock__sock_lock(apmsock_socket_t h, apmsock_kind_t *kind,
     *kind = apmsock__fail(err, APMSOCK_ARGUMENT_NULL, "socket");
     return NULL;
   }
-  apmsock__ensure_started();
+  int started = apmsock__ensure_started();
+  if (started != 0) {
+    *kind = apmsock__fail_errno(err, started);
+    return NULL;
+  }
   apmsock__sock_t *s = apmsock__table_get(&apmsock__sockets, h.handle);
   if (s != NULL) {
     pthread_mutex_lock(&s->mu);
@@ -121,8 +125,10 @@ int apmsock__map_endpoint(const apmsock__sock_t *s, const struct sockaddr *addr,
 
 apmsock_kind_t apmsock_socket_open(int family, int type, apmsock_socket_t *out,
                                    apmsock_error_t *err) {
-  apmsock__ensure_started();
   *out = APMSOCK_NULL_SOCKET;
+  int started = apmsock__ensure_started();
+  if (started != 0)
+    return apmsock__fail_errno(err, started);
   int af = family == APMSOCK_AF_INET ? AF_INET : family == APMSOCK_AF_INET6 ? AF_INET6 : -1;
   if (af < 0)
     return apmsock__fail_se(err, APMSOCK_SE_ADDRESS_FAMILY_NOT_SUPPORTED);

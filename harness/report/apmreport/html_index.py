@@ -13,7 +13,7 @@ FAMILY_NAMES = {
     "BCAST": "broadcast", "SIZE": "oversize datagrams", "FLAGS": "flags",
     "ASYNC": "result, callback, wait handle", "END": "EndSend / EndSendTo",
     "CANCEL": "thread exit and disposal", "TRACE": "tracing", "CTX": "context caching",
-    "SEC": "permission", "EX": "the documented example",
+    "SEC": "permission", "EX": "the documented example", "FAULT": "transport faults (injected)",
 }
 SHORT = {("c", "documented"): "C", ("harness", "documented"): "H",
          ("c", "portable"): "C·p", ("harness", "portable"): "H·p"}

@@ -103,7 +103,7 @@ def test_no_catalogue_file_lists_the_runs_clauses_in_family_order(reports):
     assert set(cat.clauses) == cited
     fams = [f for f, _ in cat.families()]
     assert fams == [f for f in ("ARG", "ERR", "CONN", "BCAST", "SIZE", "FLAGS", "ASYNC", "END", "CANCEL",
-                                "TRACE", "CTX", "SEC", "EX") if f in fams]
+                                "TRACE", "CTX", "SEC", "EX", "FAULT") if f in fams]
     assert all(rec["sentence"] == "" and rec["level"] in ("MUST", "SHOULD", "INFO")
                for rec in cat.clauses.values())
     rc, out, err = cli("build", "--reports", reports, "--catalogue", reports / "absent.yaml",
