@@ -185,6 +185,14 @@ class Pool:
         self.adapter = None
         self.start_error = None
 
+    def argv(self):
+        """How to start the adapter; a pool that runs it elsewhere (inside a
+        network namespace) wraps this."""
+        return list(self.config._apmsock_impl.argv)
+
+    def started(self, a):
+        """Hook: called once the adapter answered hello."""
+
     def get(self):
         a = self.adapter
         if a is not None and a.alive:
@@ -195,13 +203,14 @@ class Pool:
         missing = registry.program_missing(impl)
         if missing:
             pytest.exit(missing, returncode=4)
-        a = Adapter(impl.argv, cwd=impl.cwd, timeout=self.config.getoption("request_timeout"),
+        a = Adapter(self.argv(), cwd=impl.cwd, timeout=self.config.getoption("request_timeout"),
                     name=impl.name)
         self.adapter = a
         try:
             a.start(timeout=30.0)
         except ProtocolMismatch as e:
             pytest.exit(str(e), returncode=4)
+        self.started(a)
         return a
 
     def close(self):

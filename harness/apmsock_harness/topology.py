@@ -257,6 +257,15 @@ class Topology:
         the process's pid is the program's)."""
         return ["ip", "netns", "exec", self.ns[host]] + list(argv)
 
+    def holds(self, pid, host):
+        """Whether process pid lives in host's network namespace."""
+        try:
+            mine = os.stat("/proc/%d/ns/net" % pid)
+            theirs = os.stat(os.path.join(NETNS_DIR, self.ns[host]))
+        except (OSError, TypeError, KeyError):
+            return False
+        return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
+
     def udp_socket(self, host, ip="v4", bind=True, address=None, port=0):
         fam = socket.AF_INET if ip == "v4" else socket.AF_INET6
 

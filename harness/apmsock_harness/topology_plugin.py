@@ -81,8 +81,16 @@ class NetPool(plugin.Pool):
         self.topo = topo
 
     def argv(self):
-        argv, prog = super().argv()
-        return self.topo.exec_argv("A", argv), prog
+        return self.topo.exec_argv("A", super().argv())
+
+    def started(self, a):
+        # The cases send broadcasts (255.255.255.255 too) that must never
+        # leave host A: refuse an adapter that is not in A's namespace.
+        if not self.topo.holds(a.pid, "A"):
+            a.stop(1.0)
+            self.adapter = None
+            pytest.exit("the adapter for the network cases is not inside host A's namespace: "
+                        "refusing to send from the host's namespace", returncode=3)
 
 
 @pytest.fixture(scope="session")

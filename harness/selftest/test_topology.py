@@ -57,6 +57,39 @@ def test_build_and_teardown_leave_nothing(monkeypatch):
     assert added == [], "host interfaces left behind: %s" % added
 
 
+@needs_net
+def test_the_network_adapter_runs_inside_host_a(monkeypatch):
+    """The network cases broadcast to 255.255.255.255: their adapter must be
+    started inside host A (the pool's argv), and a process outside A is
+    refused (holds), never used from the host's namespace."""
+    from apmsock_harness import topology_plugin
+
+    class Config:
+        _apmsock_impl = registry.resolve(ROOT, "reference")
+
+    monkeypatch.setenv(topology.RUN_ENV, fresh_run_tag())
+    t = topology.Topology("self")
+    t.build()
+    try:
+        pool = topology_plugin.NetPool(Config(), t)
+        argv = pool.argv()
+        assert argv[:4] == ["ip", "netns", "exec", t.ns["A"]], argv
+        # "ready" is printed once `ip` has entered A and exec'd the shell
+        inside = subprocess.Popen(t.exec_argv("A", ["sh", "-c", "echo ready; exec sleep 30"]),
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            import select
+            assert select.select([inside.stdout], [], [], 10)[0], "the process in A did not start in 10 s"
+            assert inside.stdout.readline().strip() == "ready"
+            assert t.holds(inside.pid, "A") and not t.holds(inside.pid, "B")
+        finally:
+            inside.kill()
+            inside.wait()
+        assert not t.holds(os.getpid(), "A"), "the test itself is in the host namespace"
+    finally:
+        t.teardown()
+
+
 def test_check_possible_names_the_reason(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/sbin/ip")
