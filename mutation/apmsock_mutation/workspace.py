@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 PYTHON = "/usr/bin/python3"
@@ -46,16 +47,39 @@ def run_bounded(argv, cwd, timeout, env=None):
     gets its own process group, ended whole on timeout: the C suite forks
     and the harness starts adapters."""
     start = time.monotonic()
-    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         start_new_session=True)
-    try:
-        out, _ = p.communicate(timeout=timeout)
-        rc = p.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, _ = p.communicate()
-        rc = None
+    # Output to a file, not a pipe: a forked test that made its own process
+    # group (Check does) and outlived the kill would hold a pipe open forever.
+    with tempfile.TemporaryFile() as log:
+        p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        try:
+            rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            rc = None
+        kill_strays(cwd)
+        log.seek(0)
+        out = log.read()
     return rc, time.monotonic() - start, out.decode(errors="replace")
+
+
+def kill_strays(cwd):
+    """Ends every process still working in this workspace (a test child in a
+    process group of its own, left by a killed suite)."""
+    root = os.path.realpath(cwd)
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            where = os.path.realpath(os.readlink("/proc/%s/cwd" % pid))
+        except OSError:
+            continue
+        if where == root or where.startswith(root + os.sep):
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def clause_of_test(name):

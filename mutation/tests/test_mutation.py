@@ -134,3 +134,21 @@ def test_report_names_survivors_and_where_to_look(tmp_path):
     assert "reference/src/x.c" in html and "CONN-07" in html
     assert json.loads((tmp_path / "mutation.json").read_text())["scores"]["killable"] == 2
     assert "&lt;" in html  # the operator text is escaped
+
+
+def test_a_suite_that_leaves_a_process_behind_still_returns(tmp_path):
+    """A forked test in a process group of its own outlives the suite it
+    came from (Check does this): the run still ends, and nothing is left
+    working in the workspace."""
+    from apmsock_mutation import workspace
+    script = "setsid sleep 60 & echo started"
+    rc, secs, out = workspace.run_bounded(["sh", "-c", script], str(tmp_path), timeout=20)
+    assert rc == 0 and "started" in out and secs < 20
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.path.realpath(os.readlink("/proc/%s/cwd" % pid)) == os.path.realpath(str(tmp_path)):
+                left.append(pid)
+        except OSError:
+            pass
+    assert left == [], "processes left in the workspace: %s" % left
