@@ -46,40 +46,78 @@ def run_bounded(argv, cwd, timeout, env=None):
     """(exit status or None on timeout, seconds, combined output).  The child
     gets its own process group, ended whole on timeout: the C suite forks
     and the harness starts adapters."""
+    _become_subreaper()
     start = time.monotonic()
     # Output to a file, not a pipe: a forked test that made its own process
     # group (Check does) and outlived the kill would hold a pipe open forever.
     with tempfile.TemporaryFile() as log:
         p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                              start_new_session=True)
+        _ACTIVE.add(p.pid)
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
             rc = None
+        try:
+            os.killpg(p.pid, signal.SIGKILL)  # whatever of its group is left, timeout or not
+        except OSError:
+            pass
+        p.wait()
+        _ACTIVE.discard(p.pid)
         kill_strays(cwd)
         log.seek(0)
         out = log.read()
     return rc, time.monotonic() - start, out.decode(errors="replace")
 
 
+_ACTIVE = set()  # the suites other workers are running now: children, not strays
+
+
+def _become_subreaper():
+    """Orphans of the suites (a test child in a process group of its own,
+    whose parent was killed) become our children instead of init's, so they
+    can be found by their parent and ended."""
+    import ctypes
+    PR_SET_CHILD_SUBREAPER = 36
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def kill_strays(cwd):
-    """Ends every process still working in this workspace (a test child in a
-    process group of its own, left by a killed suite)."""
+    """Ends every process a finished suite left behind: orphans handed to us
+    (subreaper) and anything else still working in this workspace."""
     root = os.path.realpath(cwd)
+    me = os.getpid()
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        if int(pid) == os.getpid():
+        pid = int(pid)
+        if pid == me:
             continue
         try:
-            where = os.path.realpath(os.readlink("/proc/%s/cwd" % pid))
-        except OSError:
+            with open("/proc/%d/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        if where == root or where.startswith(root + os.sep):
+        if pid in _ACTIVE:
+            continue
+        ours = ppid == me
+        if not ours:
             try:
-                os.kill(int(pid), signal.SIGKILL)
+                where = os.path.realpath(os.readlink("/proc/%d/cwd" % pid))
+                ours = where == root or where.startswith(root + os.sep)
             except OSError:
                 pass
+        if ours:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                continue
+            if ppid == me:
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
 
 
 def clause_of_test(name):
