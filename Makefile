@@ -46,7 +46,17 @@ all:
 -include harness/adapters/csharp/build.mk
 -include mutation/build.mk
 
-# Every test of the project.
+# Every test of the project.  Its parts are independent (own processes, ports
+# bound to 0, own report files), so `make test` runs TEST_JOBS of them side by
+# side, each part's output printed whole when it ends (--output-sync); TEST_JOBS=1
+# runs them one after the other.  Only for the goal `test`, and only when the
+# caller gave no -j of their own.
+TEST_JOBS ?= 2
+ifeq ($(MAKECMDGOALS),test)
+ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(TEST_JOBS) --output-sync=target
+endif
+endif
 test:
 
 deps:
