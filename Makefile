@@ -59,15 +59,6 @@ endif
 endif
 test:
 
-# The C faulty proof's expected failures rest on timing (a missing callback
-# thread shows as a bounded wait running out): beside another CPU-heavy part
-# it misjudged, so under `make test` it runs first, alone, and the rest after.
-TEST_AFTER_FAULTY := check-c-reference check-adapter lint-catalogue check-harness-self check-harness \
-                     check-harness-faulty check-report check-dotnet-adapter check-mutation-self
-ifeq ($(MAKECMDGOALS)$(VARIANT),testrelease)
-$(TEST_AFTER_FAULTY): | check-c-faulty
-endif
-
 deps:
 	./scripts/deps.sh
 
