@@ -46,8 +46,28 @@ all:
 -include harness/adapters/csharp/build.mk
 -include mutation/build.mk
 
-# Every test of the project.
+# Every test of the project.  Its parts are independent (own processes, ports
+# bound to 0, own report files), so `make test` runs TEST_JOBS of them side by
+# side, each part's output printed whole when it ends (--output-sync); TEST_JOBS=1
+# runs them one after the other.  Only for the goal `test`, and only when the
+# caller gave no -j of their own.
+TEST_JOBS ?= 2
+ifeq ($(MAKECMDGOALS),test)
+ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(TEST_JOBS) --output-sync=target
+endif
+endif
 test:
+
+# The C faulty proof runs the C suite once per faulty build with Check's
+# timeouts at their plain multiplier: beside the CPU-heavy parts, on a loaded
+# machine, END-04/END-05 ran out of time.  Under `make test` it runs first,
+# alone, and the rest after it, two at a time.
+TEST_AFTER_FAULTY := check-c-reference check-adapter lint-catalogue check-harness-self check-harness \
+                     check-harness-faulty check-report check-dotnet-adapter check-mutation-self
+ifeq ($(MAKECMDGOALS)$(VARIANT),testrelease)
+$(TEST_AFTER_FAULTY): | check-c-faulty
+endif
 
 deps:
 	./scripts/deps.sh

@@ -4,9 +4,11 @@
 #                    cites a known clause, every sentence is verbatim (with
 #                    SEEDS_DIR=the seed documents' folder), the error table
 #                    data agrees with the header
-#   check-harness    the harness's own tests (fake adapters included), then a
-#                    full run against the reference in both profiles, gated
-#                    on fixtures/baselines/reference.yaml (empty)
+#   check-harness-self  the harness's own tests (fake adapters included)
+#   check-harness    a full run against the reference, both profiles from one
+#                    execution (conform --profile both), gated on
+#                    fixtures/baselines/reference.yaml (empty); beside
+#                    check-harness-self under make test's -j
 #   check-harness-faulty  the reference adapter linked with each faulty build
 #                    of the reference (fixtures/faulty/): the harness must
 #                    catch each fault, and only it (release variant only)
@@ -15,7 +17,7 @@
 #                    report: it shows as ERROR(crash) on the case)
 #   check-network    the virtual network leaves nothing behind (runs, SIGINT,
 #                    SIGTERM) and is SKIP without root
-#   conform-harness  IMPL=reference|mono|dotnet PROFILE=documented|portable
+#   conform-harness  IMPL=reference|mono|dotnet PROFILE=both|documented|portable (default both)
 
 HARNESS_DIR  := harness
 HARNESS_IMPL ?= $(or $(IMPL),reference)
@@ -34,9 +36,8 @@ lint-catalogue:
 check-harness-self: $(REF_ADAPTER)
 	$(PYTHON) -m pytest $(HARNESS_DIR)/selftest -q -n 2
 
-check-harness: check-harness-self $(REF_ADAPTER)
-	$(PYTHON) $(HARNESS_DIR)/conform --impl reference --profile documented --adapter $(REF_ADAPTER) -q --reports $(REPORTS)
-	$(PYTHON) $(HARNESS_DIR)/conform --impl reference --profile portable --adapter $(REF_ADAPTER) -q --reports $(REPORTS)
+check-harness: $(REF_ADAPTER)
+	$(PYTHON) $(HARNESS_DIR)/conform --impl reference --profile both --adapter $(REF_ADAPTER) -q --reports $(REPORTS)
 
 # The reference adapter's objects linked with a faulty library instead of
 # the reference archive (rules and FAULTS from fixtures/faulty/faulty.mk).
@@ -68,6 +69,6 @@ check-network: $(REF_ADAPTER)
 	$(PYTHON) -m pytest $(HARNESS_DIR)/selftest/lifecycle_network.py -q -n 2
 
 conform-harness:
-	$(PYTHON) $(HARNESS_DIR)/conform --impl $(HARNESS_IMPL) --profile $(or $(PROFILE),documented) --reports $(REPORTS)
+	$(PYTHON) $(HARNESS_DIR)/conform --impl $(HARNESS_IMPL) --profile $(or $(PROFILE),both) --reports $(REPORTS)
 
-test: lint-catalogue check-harness $(if $(filter release,$(VARIANT)),check-harness-faulty)
+test: lint-catalogue check-harness-self check-harness $(if $(filter release,$(VARIANT)),check-harness-faulty)

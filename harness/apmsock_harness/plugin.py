@@ -4,7 +4,13 @@ Each worker (xdist or not) keeps one adapter process per implementation and
 restarts it after a case broke it.  Verdicts are computed where the report is
 made (on the worker) and travel with the report, so the controller can write
 the results file and show them in pytest's progress line.
+
+--profile both: one execution, two verdict sets (verdict.py).  The report
+carries the documented verdict, and under "portable" what differs for the
+portable profile; --results-json then holds {"documented": run, "portable":
+run}, two runs as two executions would have written them.
 """
+import types
 import datetime
 import json
 import os
@@ -27,8 +33,8 @@ def pytest_addoption(parser):
     g = parser.getgroup("apmsock")
     g.addoption("--impl", default=os.environ.get("APMSOCK_IMPL"),
                 help="implementation to run (fixtures/implementations.yaml; default reference)")
-    g.addoption("--profile", default="documented", choices=("documented", "portable"),
-                help="expectation profile (SPEC section 4)")
+    g.addoption("--profile", default="documented", choices=("documented", "portable", "both"),
+                help="expectation profile (SPEC section 4); both: the two from one execution")
     g.addoption("--adapter", default=None,
                 help="adapter program to use instead of the registry's (also $APMSOCK_ADAPTER)")
     g.addoption("--impl-file", default=None, metavar="PATH",
@@ -351,7 +357,7 @@ def pytest_runtest_makereport(item, call):
         f = case.a.failure
         verdict, mode, sig, message = "ERROR", f.mode, f.signal_name, str(f)
         key = signature.of_error(mode, sig)
-    full = verdict not in ("PASS", "SKIP", "UNSUPPORTED") or case is not None and bool(case.infos)
+    full = _full(verdict, case)
     evidence = case.evidence(full=full) if case is not None else {}
     if case is not None and case.a is not None and case.a.hello:
         impl = {"name": case.a.hello.get("implementation"), "version": case.a.hello.get("version"),
@@ -364,10 +370,55 @@ def pytest_runtest_makereport(item, call):
         "duration_s": round(report.duration, 4), "message": message[:500],
         "evidence": evidence, "nodeid": item.nodeid, "impl": impl,
     }
+    if item.config.getoption("profile") == "both":
+        report.apmsock["portable"] = _portable(verdict, mode, sig, key, message, call, case, full, evidence)
     # junitxml reads the properties from the teardown report, made from the item
     props = [("verdict", verdict)] + ([("mode", mode)] if mode else [])
     report.user_properties.extend(props)
     item.user_properties.extend(props)
+
+
+def _full(verdict, case):
+    """Whether a verdict's evidence is the whole exchange."""
+    return verdict not in ("PASS", "SKIP", "UNSUPPORTED") or case is not None and bool(case.infos)
+
+
+def _portable(verdict, mode, sig, key, message, call, case, full, evidence):
+    """What the portable profile's run differs in, from the documented
+    verdict of a `both` execution: NON-STRICT and PASS pass; a check that
+    failed both profiles fails with the portable failure's message and
+    signature; everything else (ERROR, SKIP, UNSUPPORTED, a plain assert)
+    is the same in both."""
+    out = {"verdict": verdict, "mode": mode, "signal": sig, "signature": key, "message": message[:500]}
+    if verdict in ("PASS", "NON-STRICT"):
+        out.update(verdict="PASS", mode=None, signal=None, signature=None, message="")
+    elif verdict == "FAIL" and case is not None and call.excinfo is not None:
+        documented = call.excinfo.value
+        portable = case.judge.portable_failure(documented)
+        if portable is not None:
+            portable = portable.with_traceback(_outer_then(documented.__traceback__, portable.__traceback__))
+            out.update(signature=signature.of_exception(portable),
+                       message=(str(portable).splitlines() or [""])[0][:500])
+    if _full(out["verdict"], case) != full:
+        out["evidence"] = case.evidence(full=not full) if case is not None else {}
+    return out
+
+
+def _outer_then(outer, inner):
+    """A traceback as the portable failure would have had it had it gone
+    up the stack itself: outer's entries down to the Judge's check, then
+    inner's (the portable judgement's own frames), so that its signature
+    (signature.py: made from the harness frames) is the portable run's."""
+    frames = []
+    tb = outer
+    while tb is not None and not (tb.tb_frame.f_code.co_name == "check"
+                                  and os.path.basename(tb.tb_frame.f_code.co_filename) == "verdict.py"):
+        frames.append(tb)
+        tb = tb.tb_next
+    out = inner
+    for t in reversed(frames):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
 
 
 def _signature(verdict, mode, sig, message, call, case):
@@ -426,14 +477,32 @@ def pytest_sessionfinish(session, exitstatus):
     write_results(config, path, exitstatus)
 
 
+CASE_KEYS = ("case_id", "clause", "level", "verdict", "mode", "signal", "signature", "duration_s",
+             "message", "evidence")
+
+
 def write_results(config, path, exitstatus):
+    if config.getoption("profile") != "both":
+        write_file(path, json.dumps(results_run(config, exitstatus, "documented"
+                                                if config.getoption("profile") == "documented" else "portable"),
+                                    indent=1))
+        return
+    write_file(path, json.dumps({p: results_run(config, exitstatus, p) for p in ("documented", "portable")},
+                                indent=1))
+
+
+def results_run(config, exitstatus, profile):
+    """The results of one profile; from a `both` execution, the portable
+    verdicts are the documented ones overlaid with what differs."""
     cases = []
     impl_hello = None
     for r in sorted(config._apmsock_results, key=lambda r: r["case_id"]):
         if r.get("impl"):
             impl_hello = r["impl"]
-        cases.append({k: r[k] for k in ("case_id", "clause", "level", "verdict", "mode", "signal",
-                                         "signature", "duration_s", "message", "evidence")})
+        c = {k: r[k] for k in CASE_KEYS}
+        if profile == "portable" and "portable" in r:
+            c.update(r["portable"])
+        cases.append(c)
     impl = config._apmsock_impl
     prog = impl.prog
     run = {
@@ -446,10 +515,10 @@ def write_results(config, path, exitstatus):
         "protocol_version": (impl_hello or {}).get("protocol"),
         "contract_version": (impl_hello or {}).get("contract"),
         "suite_version": SUITE_VERSION,
-        "profile": config.getoption("profile"),
+        "profile": profile,
         "started": datetime.datetime.utcfromtimestamp(config._apmsock_started).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_s": round(time.time() - config._apmsock_started, 3),
         "pytest_exit": int(exitstatus),
         "cases": cases,
     }
-    write_file(path, json.dumps(run, indent=1))
+    return run

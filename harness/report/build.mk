@@ -43,8 +43,10 @@ coverage:
 	+@REPORTS='$(REPORTS)' PYTHON='$(PYTHON)' MAKE='$(MAKE)' \
 	  COV_LINE_MIN='$(COV_LINE_MIN)' COV_BRANCH_MIN='$(COV_BRANCH_MIN)' $(REPORT_DIR)/coverage.sh
 
+# Two workers: the headless-Chromium test alone takes about 30 s, the rest run beside it
+# (every test works in its own tmp_path).
 check-report:
-	$(PYTHON) -m pytest -c $(REPORT_DIR)/pytest.ini -q $(REPORT_DIR)/tests
+	$(PYTHON) -m pytest -c $(REPORT_DIR)/pytest.ini -q -n 2 $(REPORT_DIR)/tests
 
 # The browser test alone (it is part of check-report; skipped there without Chromium).
 check-report-browser:

@@ -5,6 +5,9 @@
 #   3 harness error (something could not run or its output is broken), 4 usage.
 # Every step runs even when an earlier one found a regression, so the report is whole;
 # the exit code is the worst of the steps (usage > harness error > regression > unexpected pass).
+# The C suite and the harness are independent (their own processes, ports 0, files): they run
+# side by side, the C suite's lines held back in a log and printed whole after the harness's;
+# the harness judges both profiles in one execution (harness/conform --profile both).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -56,7 +59,7 @@ fi
 has_adapter=$($PYTHON -c 'import sys, yaml; d = yaml.safe_load(open("fixtures/implementations.yaml")) or {}
 print("yes" if sys.argv[1] in (d.get("implementations") or {}) else "no")' "$IMPL" 2>/dev/null || echo unknown)
 if [ -n "$IMPL_FILE$ADAPTER_CMD" ]; then
-  profiles="documented portable"
+  profiles="both"
 elif [ "$has_adapter" = no ] && [ -n "$IMPL_LIB" ]; then
   say "harness skipped: fixtures/implementations.yaml has no adapter for $IMPL (the C suite checked IMPL_LIB)"
   profiles=""
@@ -64,7 +67,7 @@ elif [ "$has_adapter" = no ]; then
   say "usage: $IMPL is neither in fixtures/implementations.yaml nor given as IMPL_FILE=, ADAPTER_CMD= or IMPL_LIB=path"
   exit 4
 else
-  profiles="documented portable"
+  profiles="both"
 fi
 
 # An implementation whose command needs an optional program (the .NET SDK):
@@ -84,8 +87,12 @@ mkdir -p "$REPORTS/runs" "$REPORTS/junit"
 # A run that dies must not leave an older run's file to be reported as current.
 rm -f "$REPORTS"/runs/"$IMPL"-*.json "$REPORTS"/junit/*-"$IMPL"-*.xml
 
-# The C suite checks C libraries only: the reference, or IMPL_LIB.
-if [ "$IMPL" = reference ] || [ -n "$IMPL_LIB" ]; then
+# The C suite checks C libraries only: the reference, or IMPL_LIB.  It runs in the
+# background: its steps go to $c_steps (one name=code a line), its lines to $c_log.
+c_log=$(mktemp) c_steps=$(mktemp)
+trap 'rm -f "$c_log" "$c_steps"' EXIT
+c_suite() {
+  record() { printf '%s=%s\n' "$1" "$2" >> "$c_steps"; }
   say "C suite against ${IMPL_LIB:-the reference}"
   # conformance/build.mk writes $(REPORTS)/c/check-<impl>.check.xml (Check), .tap, and the run's
   # JUnit in $(REPORTS)/junit/; its make fails only when the run broke (a test failure is in the
@@ -109,24 +116,38 @@ if [ "$IMPL" = reference ] || [ -n "$IMPL_LIB" ]; then
       --baseline "$BASELINE" --out "$REPORTS/runs/$IMPL-c-documented.json"
     record c-suite $?
   fi
+}
+c_pid=
+if [ "$IMPL" = reference ] || [ -n "$IMPL_LIB" ]; then
+  c_suite > "$c_log" 2>&1 &
+  c_pid=$!
+  say "C suite started beside the harness (its output follows the harness's)"
 else
   say "C suite skipped: $IMPL is not a C library (give IMPL_LIB=path to check one)"
 fi
 
 for profile in $profiles; do
-  say "harness, $profile profile"
+  say "harness, both profiles from one execution"
   if [ ! -x "$RUNNER" ]; then
-    say "$RUNNER is missing: harness error"; record "harness-$profile" 3; continue
+    say "$RUNNER is missing: harness error"; record harness 3; continue
   fi
   # One line per failing case: the evidence is in the report, and a foreign
   # implementation's expected failures would otherwise bury the gate's verdict.
   "$RUNNER" --impl "$IMPL" "${runner_impl[@]}" --profile "$profile" --reports "$REPORTS" -- --tb=line
   rc=$?
-  if [ ! -s "$REPORTS/runs/$IMPL-harness-$profile.json" ] && [ "$rc" -ne 4 ]; then
-    say "the harness wrote no run file (exit $rc): harness error"; rc=3
-  fi
-  record "harness-$profile" "$rc"
+  for p in documented portable; do
+    if [ ! -s "$REPORTS/runs/$IMPL-harness-$p.json" ] && [ "$rc" -ne 4 ]; then
+      say "the harness wrote no run file for $p (exit $rc): harness error"; rc=3
+    fi
+  done
+  record harness "$rc"
 done
+
+if [ -n "$c_pid" ]; then
+  wait "$c_pid"
+  cat "$c_log"
+  while IFS= read -r step; do steps+=("$step"); done < "$c_steps"
+fi
 
 say "reports"
 $APM_REPORT build --reports "$REPORTS" ${COMPARE:+--compare "$COMPARE"} --baseline "$IMPL=$BASELINE"
