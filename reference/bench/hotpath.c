@@ -4,9 +4,9 @@
  * than timings, which this shared machine makes noisy.  Not run by `make`:
  *
  *   cc -O2 -g -pthread -Ireference/include reference/bench/hotpath.c \
- *      build/release/lib/libapmsock.a -luv -o /tmp/hotpath
- *   strace -f -c /tmp/hotpath udp-cb 10000
- *   valgrind --tool=callgrind /tmp/hotpath udp 10000
+ *      build/release/lib/libapmsock.a -luv -o build/release/bin/hotpath
+ *   strace -f -c build/release/bin/hotpath udp-cb 10000
+ *   valgrind --tool=callgrind build/release/bin/hotpath udp 10000
  *
  * Run each mode with 0 and with N operations and divide the difference by N:
  * what is left is the per-operation cost, start-up and cleanup cancel out.
