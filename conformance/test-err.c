@@ -519,6 +519,26 @@ void cf_err_setup_failures(const cf_variant_t *v) {
 
 /* ---- FAULT: a send syscall fails under the implementation ----------------- */
 
+/* Begins one send of buf with the fault armed.  Returns 1 when the fault
+ * fired (*k and *r are Begin's outcome); otherwise records why as INFO,
+ * ends what started, closes the pair and returns 0: the implementation made
+ * no call to fail, so there is nothing to judge. */
+static int begin_under_fault(cf_pair_t *p, int fault, int nth, const uint8_t *buf, int32_t size,
+                             const char *clause, const char *test, const char *none,
+                             apmsock_kind_t *k, apmsock_result_t *r, apmsock_error_t *e) {
+  cf_setup_fault_arm(fault, nth);
+  *k = cf_begin(p, buf, size, 0, size, 0, NULL, NULL, r, e);
+  int fired = cf_setup_fault_fired();
+  cf_setup_fault_arm(CF_FAIL_NONE, 0);
+  if (!fired) {
+    cf_info(clause, test, "%s", none);
+    if (*k == APMSOCK_OK)
+      cf_end_ok(p, *r, size, "End");
+    cf_pair_close(p);
+  }
+  return fired;
+}
+
 void cf_fault_eintr(const cf_variant_t *v) {
   /* FAULT-04: an interrupted send is retried; it never surfaces and the
    * stream stays whole (the next operation's bytes follow). */
@@ -526,19 +546,12 @@ void cf_fault_eintr(const cf_variant_t *v) {
   cf_pair_open(v, &p, 0);
   uint8_t buf[3000];
   cf_pattern(buf, sizeof buf, 21);
-  cf_setup_fault_arm(CF_FAIL_SEND_EINTR, 1);
   apmsock_result_t r;
   apmsock_error_t e = {0};
-  apmsock_kind_t k = cf_begin(&p, buf, sizeof buf, 0, sizeof buf, 0, NULL, NULL, &r, &e);
-  int fired = cf_setup_fault_fired();
-  cf_setup_fault_arm(CF_FAIL_NONE, 0);
-  if (!fired) {
-    cf_info("FAULT-04", "eintr", "the implementation made no send/sendto call in Begin");
-    if (k == APMSOCK_OK)
-      cf_end_ok(&p, r, sizeof buf, "End");
-    cf_pair_close(&p);
+  apmsock_kind_t k;
+  if (!begin_under_fault(&p, CF_FAIL_SEND_EINTR, 1, buf, sizeof buf, "FAULT-04", "eintr",
+                         "the implementation made no send/sendto call in Begin", &k, &r, &e))
     return;
-  }
   ck_assert_msg(k == APMSOCK_OK, "FAULT-04: Begin threw (kind %d, SocketError %d) for an EINTR",
                 (int)k, e.socket_error);
   cf_end_ok(&p, r, sizeof buf, "FAULT-04: End of a send interrupted once");
@@ -555,19 +568,12 @@ void cf_fault_partial(const cf_variant_t *v) {
   cf_pair_open(v, &p, 0);
   uint8_t buf[4000];
   cf_pattern(buf, sizeof buf, 22);
-  cf_setup_fault_arm(CF_FAIL_SEND_SHORT_RESET, 0);
   apmsock_result_t r;
   apmsock_error_t e = {0};
-  apmsock_kind_t k = cf_begin(&p, buf, sizeof buf, 0, sizeof buf, 0, NULL, NULL, &r, &e);
-  int fired = cf_setup_fault_fired();
-  cf_setup_fault_arm(CF_FAIL_NONE, 0);
-  if (!fired) {
-    cf_info("FAULT-07", "short_then_reset", "Begin made fewer than two send calls");
-    if (k == APMSOCK_OK)
-      cf_end_ok(&p, r, sizeof buf, "End");
-    cf_pair_close(&p);
+  apmsock_kind_t k;
+  if (!begin_under_fault(&p, CF_FAIL_SEND_SHORT_RESET, 0, buf, sizeof buf, "FAULT-07", "short_then_reset",
+                         "Begin made fewer than two send calls", &k, &r, &e))
     return;
-  }
   ck_assert_msg(k == APMSOCK_OK,
                 "FAULT-07: BeginSend threw (SocketError %d) after %zu of its bytes were on the wire",
                 e.socket_error, sizeof buf / 2);
