@@ -152,3 +152,16 @@ def test_a_suite_that_leaves_a_process_behind_still_returns(tmp_path):
         except OSError:
             pass
     assert left == [], "processes left in the workspace: %s" % left
+
+
+def test_the_harness_kills_by_departures_from_the_baseline():
+    """A verdict the reference's baseline expects (ARG-11 UNSUPPORTED) is
+    not a kill; a difference the gate reports is, under its clause."""
+    from apmsock_mutation import workspace
+    run = {"cases": [{"case_id": "ARG-11[x]", "clause": "ARG-11", "verdict": "UNSUPPORTED"},
+                     {"case_id": "END-03[y]", "clause": "END-03", "verdict": "FAIL"},
+                     {"case_id": "ARG-01[z]", "clause": "ARG-01", "verdict": "PASS"}],
+           "gate": {"status": "regression", "differences": [{"case_id": "END-03[y]"}]}}
+    assert workspace.departures(run) == {"END-03"}
+    del run["gate"]
+    assert workspace.departures(run) == {"ARG-11", "END-03"}
