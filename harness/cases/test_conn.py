@@ -83,6 +83,21 @@ def test_CONN_06_datagram_not_connected(h, ip):
     setups.sentinel_to(h, s, r)
 
 
+@pytest.mark.clause("CONN-06")
+@pytest.mark.parametrize("ip", IPS)
+def test_CONN_06_send_to_sets_no_default_host(h, ip):
+    """BeginSendTo sends without establishing a default remote host: a
+    BeginSend after it is as unconnected as before (Wine's test_getpeername:
+    sendto() leaves a UDP socket without a peer)."""
+    r = setups.udp_receiver(h, ip)
+    s = h.socket(ip, "udp")
+    setups.sentinel_to(h, s, r)
+    out = h.outcome("send", s, text("nowhere"))
+    h.check(lambda p: expect_error(out, SE, "NotConnected", where="begin" if p == "documented" else None,
+                                   what="BeginSend on a datagram socket that has only used BeginSendTo"))
+    setups.sentinel_to(h, s, r)
+
+
 @pytest.mark.clause("CONN-07")
 @pytest.mark.parametrize("ip", IPS)
 def test_CONN_07_no_bind(h, ip):
