@@ -448,6 +448,12 @@ void cf_expect_kind(apmsock_kind_t got, const apmsock_error_t *err, apmsock_kind
   ck_assert_msg(err->kind == got, "%s: err->kind %d differs from the returned %d", what,
                 (int)err->kind, (int)got);
   ck_assert_msg(err->message != NULL, "%s: err->message is NULL after a failed call", what);
+  /* The contract's apmsock_error_t: a SocketError and an errno only behind a
+   * SocketException (and the OperationAborted of End after a close). */
+  if (want != APMSOCK_SOCKET && want != APMSOCK_OBJECT_DISPOSED)
+    ck_assert_msg(err->socket_error == 0 && err->native_errno == 0,
+                  "%s: %s carries SocketError %d, errno %d (the contract says 0 and 0)", what,
+                  kind_str(want), err->socket_error, err->native_errno);
   if (param)
     ck_assert_msg(err->param_name && strcmp(err->param_name, param) == 0,
                   "%s: expected ParamName \"%s\", got \"%s\"", what, param,

@@ -35,6 +35,13 @@ def test_CONN_02_stream_send_to_not_connected(h, ip):
 @pytest.mark.parametrize("ip", IPS)
 def test_CONN_03_send_after(h, ip, how):
     s, conn = setups.tcp_pair(h, ip, how)
+    # "the remote host established in the ... method": the socket's own
+    # record of it (RemoteEndPoint) is the peer's address, for the socket
+    # that connected and for the one that Accept made.
+    remote = h.ok("remote_endpoint", socket=s)["endpoint"] or {}
+    want_ep = h.peer_of[s]
+    assert (remote.get("address"), remote.get("port")) == (want_ep["address"], want_ep["port"]), \
+        "RemoteEndPoint after %s is %r, the peer is %r" % (how, remote, want_ep)
     buf = pat(100000, 11)
     r = h.begin("send", s, buf)
     assert r.ok, "BeginSend on a connected socket threw %s" % r.error
