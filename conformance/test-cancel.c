@@ -307,3 +307,28 @@ void cf_cancel_cleanup_pending(const cf_variant_t *v) {
   if (busy.listen_fd >= 0) close(busy.listen_fd);
   free(big);
 }
+
+void cf_cancel_close_reuses_records(const cf_variant_t *v) {
+  /* Closing a socket with nothing pending gives its record back: many more
+   * opens and closes than one chunk of the reference's socket table (256)
+   * make no heap allocation once warm.  A closed socket's record that never
+   * went back would show as a new chunk. */
+  (void)v;
+  enum { WARM = 32, MANY = 800 };
+  apmsock_stats_t s0, s1;
+  apmsock_error_t e = {0};
+  int bad = 0;
+  for (int i = 0; i < WARM + MANY; i++) {
+    if (i == WARM) apmsock_get_stats(&s0);
+    apmsock_socket_t s;
+    if (apmsock_socket_open(APMSOCK_AF_INET, APMSOCK_DGRAM, &s, &e) != APMSOCK_OK ||
+        apmsock_close(s, &e) != APMSOCK_OK)
+      bad++;
+  }
+  apmsock_get_stats(&s1);
+  ck_assert_msg(bad == 0, "CANCEL-04: %d of %d socket opens or closes failed", bad, WARM + MANY);
+  ck_assert_msg(s1.heap_allocations == s0.heap_allocations,
+                "CANCEL-04: %llu heap allocations in %d opens and closes: closed sockets' records "
+                "are not reused", (unsigned long long)(s1.heap_allocations - s0.heap_allocations), MANY);
+}
+
