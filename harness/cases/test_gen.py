@@ -173,6 +173,24 @@ def test_SEC_01_denied_stream(h, ip, method):
     setups.stream_quiet(h, s, conn, method)
 
 
+@pytest.mark.clause("SEC-01")
+@pytest.mark.needs("policy")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ip", ("v4", "v6"))
+def test_SEC_01_denied_accepted(h, ip, method):
+    """The same for a socket Accept made: its remote host is the peer
+    that connected, and the check applies to it as to one that connected."""
+    s, conn = setups.tcp_pair(h, ip, "accept")
+    peer = h.peer_of[s]
+    h.reset_policy = True
+    h.ok("policy", deny=[peer])
+    out = h.outcome(method, s, text("forbidden"), endpoint=peer)
+    h.ok("policy", deny=None)
+    expect_error(out, "System.Security.SecurityException", where="begin",
+                 what="an accepted socket's send the policy denies")
+    setups.stream_quiet(h, s, conn, method)
+
+
 with open(os.path.join(ROOT, "fixtures", "example", "ex01.yaml"), encoding="utf-8") as _f:
     EX = yaml.safe_load(_f)
 
