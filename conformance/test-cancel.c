@@ -332,3 +332,27 @@ void cf_cancel_close_reuses_records(const cf_variant_t *v) {
                 "are not reused", (unsigned long long)(s1.heap_allocations - s0.heap_allocations), MANY);
 }
 
+void cf_cancel_close_pending_accept(const cf_variant_t *v) {
+  /* A BeginAccept pending on a listener that is closed completes as
+   * aborted like a send, and its End hands out no socket. */
+  apmsock_socket_t ls;
+  apmsock_error_t e = {0};
+  struct sockaddr_storage la;
+  cf_addr_loopback(v->family, 0, &la);
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &ls, &e), &e, "open");
+  cf_expect_ok(apmsock_bind(ls, CF_SA(&la), &e), &e, "Bind");
+  cf_expect_ok(apmsock_listen(ls, 4, &e), &e, "Listen");
+  cf_cb_t cb;
+  cf_cb_init(&cb);
+  apmsock_result_t r;
+  cf_expect_ok(apmsock_begin_accept(ls, cf_callback, &cb, &r, &e), &e, "BeginAccept");
+  cf_expect_ok(apmsock_close(ls, &e), &e, "CANCEL-04: Close with an accept pending");
+  ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "CANCEL-04: the aborted accept's callback never ran");
+  apmsock_socket_t got = {0x5a5a};
+  cf_expect_kind(apmsock_end_accept(ls, r, &got, &e), &e, APMSOCK_OBJECT_DISPOSED, NULL,
+                 "CANCEL-04: EndAccept of the aborted accept");
+  ck_assert_msg(got.handle == 0, "CANCEL-04: the aborted EndAccept handed out socket %#llx",
+                (unsigned long long)got.handle);
+  cf_release(r);
+}
+

@@ -153,6 +153,7 @@
   CF_VTCP(XX, CANCEL, CANCEL_04, cf_cancel_close_pending)                           \
   XX(CANCEL, CANCEL_04, tcp_v4_send_library_cleanup, cf_cancel_cleanup_pending, CF_TCP, AF_INET, CF_SEND) \
   XX(CANCEL, CANCEL_04, udp_v4_close_reuses_records, cf_cancel_close_reuses_records, CF_UDP, AF_INET, CF_SEND) \
+  XX(CANCEL, CANCEL_04, tcp_v4_accept_close_pending, cf_cancel_close_pending_accept, CF_TCP, AF_INET, CF_SEND) \
   /* FAULT: a send syscall fails under the implementation */                        \
   XX(FAULT, FAULT_04, tcp_v4_send_eintr, cf_fault_eintr, CF_TCP, AF_INET, CF_SEND)   \
   XX(FAULT, FAULT_04, udp_v4_send_to_eintr, cf_fault_eintr, CF_UDP, AF_INET, CF_SEND_TO) \

@@ -307,7 +307,9 @@ APMSOCK_API apmsock_kind_t apmsock_accept(apmsock_socket_t s, apmsock_socket_t *
                                           apmsock_error_t *err);
 
 /* BeginConnect/EndConnect and BeginAccept/EndAccept: same rules for results
- * and callbacks as the sends below.  End blocks until completion. */
+ * and callbacks as the sends below.  End blocks until completion.  An
+ * EndAccept that fails (an accept aborted by Close) sets *accepted to
+ * APMSOCK_NULL_SOCKET. */
 APMSOCK_API apmsock_kind_t apmsock_begin_connect(apmsock_socket_t s, const struct sockaddr *addr,
                                                  apmsock_callback_t callback, void *state,
                                                  apmsock_result_t *result_out,
