@@ -213,16 +213,23 @@ static void set_small_send_buffer(apmsock_socket_t s, const char *what) {
   cf_expect_ok(apmsock_set_option(s, APMSOCK_OPT_SEND_BUFFER, 4096, &e), &e, what);
 }
 
+apmsock_socket_t cf_listener_open(const cf_variant_t *v, struct sockaddr_storage *bound) {
+  apmsock_socket_t ls;
+  apmsock_error_t e = {0};
+  cf_addr_loopback(v->family, 0, bound);
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &ls, &e), &e,
+               "open the listener under test");
+  cf_expect_ok(apmsock_bind(ls, CF_SA(bound), &e), &e, "bind the listener under test");
+  cf_expect_ok(apmsock_listen(ls, 8, &e), &e, "listen");
+  cf_expect_ok(apmsock_local_endpoint(ls, bound, &e), &e, "listener LocalEndPoint");
+  ck_assert_msg(cf_addr_port(bound) != 0, "listener LocalEndPoint has port 0");
+  return ls;
+}
+
 static void pair_open_tcp_accept(const cf_variant_t *v, cf_pair_t *p, int flags) {
   apmsock_error_t e = {0};
   struct sockaddr_storage laddr;
-  cf_addr_loopback(v->family, 0, &laddr);
-  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &p->lsock, &e), &e,
-               "open the listener under test");
-  cf_expect_ok(apmsock_bind(p->lsock, CF_SA(&laddr), &e), &e, "bind the listener under test");
-  cf_expect_ok(apmsock_listen(p->lsock, 8, &e), &e, "listen");
-  cf_expect_ok(apmsock_local_endpoint(p->lsock, &laddr, &e), &e, "listener LocalEndPoint");
-  ck_assert_msg(cf_addr_port(&laddr) != 0, "listener LocalEndPoint has port 0");
+  p->lsock = cf_listener_open(v, &laddr);
 
   int fd = socket(v->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ck_assert_msg(fd >= 0, "fixture: socket()");

@@ -91,6 +91,10 @@ typedef struct cf_pair {
   struct sockaddr_storage peer_addr; /* the remoteEP used by send_to */
 } cf_pair_t;
 void cf_pair_open(const cf_variant_t *v, cf_pair_t *p, int flags);
+/* A listening stream socket of the implementation on the variant's loopback
+ * address, port 0; *bound receives its LocalEndPoint.  Fails the test on
+ * any error. */
+apmsock_socket_t cf_listener_open(const cf_variant_t *v, struct sockaddr_storage *bound);
 void cf_pair_close(cf_pair_t *p);
 
 /* Begin/End through the variant's method. */

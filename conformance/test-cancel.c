@@ -338,10 +338,7 @@ void cf_cancel_close_pending_accept(const cf_variant_t *v) {
   apmsock_socket_t ls;
   apmsock_error_t e = {0};
   struct sockaddr_storage la;
-  cf_addr_loopback(v->family, 0, &la);
-  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &ls, &e), &e, "open");
-  cf_expect_ok(apmsock_bind(ls, CF_SA(&la), &e), &e, "Bind");
-  cf_expect_ok(apmsock_listen(ls, 4, &e), &e, "Listen");
+  ls = cf_listener_open(v, &la);
   cf_cb_t cb;
   cf_cb_init(&cb);
   apmsock_result_t r;

@@ -58,11 +58,7 @@ void cf_conn_after_pending_begin_accept(const cf_variant_t *v) {
   apmsock_socket_t ls, s;
   apmsock_error_t e = {0};
   struct sockaddr_storage la;
-  cf_addr_loopback(v->family, 0, &la);
-  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &ls, &e), &e, "open");
-  cf_expect_ok(apmsock_bind(ls, CF_SA(&la), &e), &e, "Bind");
-  cf_expect_ok(apmsock_listen(ls, 4, &e), &e, "Listen");
-  cf_expect_ok(apmsock_local_endpoint(ls, &la, &e), &e, "LocalEndPoint");
+  ls = cf_listener_open(v, &la);
   cf_cb_t cb;
   cf_cb_init(&cb);
   apmsock_result_t r;
@@ -122,11 +118,7 @@ void cf_conn_two_pending_begin_accepts(const cf_variant_t *v) {
   apmsock_socket_t ls, acc[2];
   apmsock_error_t e = {0};
   struct sockaddr_storage la;
-  cf_addr_loopback(v->family, 0, &la);
-  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &ls, &e), &e, "open");
-  cf_expect_ok(apmsock_bind(ls, CF_SA(&la), &e), &e, "Bind");
-  cf_expect_ok(apmsock_listen(ls, 4, &e), &e, "Listen");
-  cf_expect_ok(apmsock_local_endpoint(ls, &la, &e), &e, "LocalEndPoint");
+  ls = cf_listener_open(v, &la);
   cf_cb_t cb[2];
   apmsock_result_t r[2];
   int fd[2];
