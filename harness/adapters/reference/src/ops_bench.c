@@ -52,6 +52,8 @@ typedef struct doc {
   apmsock_socket_t s;
   uint64_t begun_ns;
   uint64_t called_ns;
+  pthread_t begin_thread;
+  bool inline_cb;               /* the callback ran on the Begin thread */
   apmsock_kind_t end_kind;
   apmsock_error_t end_err;
 } doc_t;
@@ -79,6 +81,7 @@ static bool alloc_counted(void) {
 static void doc_callback(apmsock_result_t r) {
   doc_t *d = apmsock_result_state(r);
   d->called_ns = now_ns();
+  d->inline_cb = pthread_equal(pthread_self(), d->begin_thread);
   int32_t bytes = 0;
   d->end_kind = apmsock_end_send_to(d->s, r, &bytes, &d->end_err);
   apmsock_result_release(r, NULL);
@@ -98,6 +101,7 @@ static void fail(bench_t *b, json_t *reply) {
 static bool documented_once(bench_t *b, apmsock_socket_t s, int tag, uint64_t *lat_ns) {
   doc_t *d = b->doc;
   d->s = s;
+  d->begin_thread = pthread_self();
   apmsock_result_t r;
   apmsock_error_t err = {0};
   d->begun_ns = now_ns();
@@ -164,6 +168,7 @@ typedef struct tally {
   uint64_t ns;
   uint64_t allocs;
   int64_t done;
+  int64_t inline_cbs;           /* documented: callbacks on the Begin thread */
 } tally_t;
 
 static bool run_chunk(bench_t *b, bool documented, int64_t ops, tally_t *t, uint64_t *lat) {
@@ -173,9 +178,11 @@ static bool run_chunk(bench_t *b, bool documented, int64_t ops, tally_t *t, uint
     cf_alloc_arm(1);
   uint64_t t0 = now_ns();
   bool ok = true;
-  for (int64_t i = 0; i < ops && ok; i++)
+  for (int64_t i = 0; i < ops && ok; i++) {
     ok = documented ? documented_once(b, b->s, TAG_DOCUMENTED, &lat[t->done + i])
                     : sync_once(b, TAG_SYNC);
+    t->inline_cbs += documented && ok && b->doc->inline_cb;
+  }
   t->ns += now_ns() - t0;
   if (counted) {
     cf_alloc_arm(0);
@@ -231,6 +238,7 @@ static json_t *run_bench(bench_t *b, int64_t ops, int64_t rounds, int64_t warmup
     json_t *d = workload_json(TAG_DOCUMENTED,
                               "BeginSendTo with a callback that calls EndSendTo and posts a "
                               "sem_t; the thread that called Begin waits on it", &doc);
+    json_object_set_new(d, "callbacks_inline", json_integer(doc.inline_cbs));
     json_object_set_new(d, "latency_us", json_pack("{s:o, s:o}", "first",
                                                    percentiles(first_lat, (size_t)first),
                                                    "steady", percentiles(lat, (size_t)ops)));
