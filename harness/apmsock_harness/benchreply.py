@@ -97,11 +97,15 @@ class Receiver:
     """A UDP socket on 127.0.0.1, port 0, drained by a thread that counts datagrams per tag.
 
     Its receive buffer is made large (SO_RCVBUFFORCE as root, else what SO_RCVBUF
-    allows), so a burst the thread cannot keep up with waits in the kernel instead of
-    being dropped. Only the thread writes the counts (one writer; readers copy them).
+    allows). With `defer_for=N` and a buffer that holds N datagrams, the thread drains
+    only inside take(), after a run: the datagrams wait in the kernel meanwhile, so the
+    receiver takes no CPU from the sender it measures (on a loaded 2-core machine it
+    would). Otherwise it drains all the time. Only the thread writes the counts.
     """
 
-    def __init__(self, rcvbuf=64 << 20):
+    TRUESIZE = 1536   # what one small datagram costs the receive buffer, at most
+
+    def __init__(self, rcvbuf=64 << 20, defer_for=0):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for opt in (SO_RCVBUFFORCE, socket.SO_RCVBUF):
             try:
@@ -112,10 +116,15 @@ class Receiver:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.05)
         self.endpoint = {"address": "127.0.0.1", "port": self.sock.getsockname()[1]}
+        got = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        self.deferred = defer_for > 0 and got >= defer_for * self.TRUESIZE
         self.counts = {}
         self.total = 0
         self._base = {}
         self._stop = threading.Event()
+        self._drain = threading.Event()
+        if not self.deferred:
+            self._drain.set()
         self._thread = threading.Thread(target=self._run, name="bench-receiver", daemon=True)
         self._thread.start()
 
@@ -123,6 +132,8 @@ class Receiver:
         buf = bytearray(65536)
         counts = self.counts
         while not self._stop.is_set():
+            if not self._drain.wait(0.1):
+                continue
             try:
                 n = self.sock.recv_into(buf)
             except socket.timeout:
@@ -136,6 +147,7 @@ class Receiver:
     def take(self, expected, quiet=0.5, limit=10.0):
         """The counts per tag since the last take: once `expected` datagrams came, or none
         came for `quiet` s (some were lost), and at most after `limit` s."""
+        self._drain.set()
         deadline = time.monotonic() + limit
         start = sum(self._base.values())
         seen, since = -1, time.monotonic()
@@ -145,6 +157,8 @@ class Receiver:
             elif time.monotonic() - since >= quiet:
                 break
             self._stop.wait(0.01)
+        if self.deferred:
+            self._drain.clear()
         counts = dict(self.counts)
         out = {t: n - self._base.get(t, 0) for t, n in counts.items() if n - self._base.get(t, 0)}
         self._base = counts
@@ -152,5 +166,6 @@ class Receiver:
 
     def close(self):
         self._stop.set()
+        self._drain.set()
         self._thread.join(2)
         self.sock.close()

@@ -11,7 +11,8 @@ the implementation's bench op, the implementations' order rotating from one repe
 to the next. A workload's ratio in a repetition is its rate over the raw rate measured
 just before it; the figures are medians over the repetitions (of those ratios, of the
 rates, of the percentiles). This process receives every datagram (benchreply.Receiver),
-so delivered/sent is measured per workload.
+so delivered/sent is measured per workload; when its buffer can hold a whole run (root:
+SO_RCVBUFFORCE) it drains after each run, taking no CPU from the sender being timed.
 
 An implementation whose runtime or adapter is missing (no dotnet, no mcs) is skipped
 with a one-line note. Writes REPORTS/bench-impls.json and REPORTS/performance.html; when
@@ -57,18 +58,31 @@ def kilo(rate):
 
 
 class Raw:
+    """apmsock-rawsend kept running (serving mode), as the adapters are: one line in, one run."""
+
     def __init__(self, prog, receiver, size, ops):
-        self.prog, self.rcv, self.size, self.ops = prog, receiver, size, ops
+        self.rcv, self.ops = receiver, ops
+        ep = receiver.endpoint
+        self.proc = subprocess.Popen([prog, ep["address"], str(ep["port"]), str(size)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
 
     def run(self):
-        ep = self.rcv.endpoint
-        p = subprocess.run([self.prog, ep["address"], str(ep["port"]), str(self.size), str(self.ops)],
-                           capture_output=True, text=True, timeout=120)
-        if p.returncode != 0:
-            raise RuntimeError("%s exited %d: %s" % (self.prog, p.returncode, p.stderr.strip()))
-        r = json.loads(p.stdout)
+        self.proc.stdin.write("%d\n" % self.ops)
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()   # bounded: the loop ends, or sendto fails and it exits
+        if not line:
+            raise RuntimeError("apmsock-rawsend exited %s" % self.proc.wait(5))
+        r = json.loads(line)
         got = self.rcv.take(r["sent"])
         return r["rate"], got.get(TAG_RAW, 0) / r["sent"]
+
+    def close(self):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def start(impl_id):
@@ -150,7 +164,10 @@ def main(argv=None):
         log("usage error: %s is not built (make rawsend)" % a.rawsend)
         return 4
 
-    rcv = Receiver()
+    rcv = Receiver(rcvbuf=max(64 << 20, 3 * max(a.raw_ops, 2 * a.ops + 1000) * Receiver.TRUESIZE),
+                   defer_for=max(a.raw_ops, 2 * a.ops + 2 * 100 + a.first_uses))
+    log("receiver on 127.0.0.1:%d, %s" % (rcv.endpoint["port"], "draining after each run (its buffer holds "
+        "a run)" if rcv.deferred else "draining while the senders run (its buffer cannot hold a run)"))
     raw = Raw(a.rawsend, rcv, a.size, a.raw_ops)
     adapters, skipped = {}, []
     for impl_id in a.impl or DEFAULT_IMPLS:
@@ -193,6 +210,7 @@ def main(argv=None):
     finally:
         for ad in adapters.values():
             ad.stop()
+        raw.close()
         rcv.close()
     impls = []
     for impl_id, ss in samples.items():
@@ -202,6 +220,7 @@ def main(argv=None):
            "command": "make bench-impls BENCH_REPS=%d BENCH_OPS=%d" % (a.reps, a.ops),
            "repetitions": a.reps, "ops": a.ops, "size": a.size, "first_uses": a.first_uses,
            "machine": {"cpus": os.cpu_count(), "loadavg": list(os.getloadavg())},
+           "receiver": "drained after each run" if rcv.deferred else "drained while the senders ran",
            "seconds": round(time.monotonic() - t0, 1),
            "baseline": {"what": "raw sendto() loop of %d datagrams (apmsock-rawsend), run before each "
                                 "implementation's bench in every repetition" % a.raw_ops,
