@@ -6,10 +6,10 @@
 
 For each implementation of fixtures/implementations.yaml (or --impl) whose adapter
 advertises `bench` (PROTOCOL.md): one adapter process for the whole run; each
-repetition runs, per implementation, the raw sendto() loop (apmsock-rawsend) and then
-the implementation's bench op, the implementations' order rotating from one repetition
-to the next. A workload's ratio in a repetition is its rate over the raw rate measured
-just before it; the figures are medians over the repetitions (of those ratios, of the
+repetition runs the implementations' bench ops with a raw sendto() loop
+(apmsock-rawsend) before the first and after each, the implementations' order rotating
+from one repetition to the next. A workload's ratio in a repetition is its rate over the
+geometric mean of the raw rates measured just before and just after it; the figures are medians over the repetitions (of those ratios, of the
 rates, of the percentiles). This process receives every datagram (benchreply.Receiver),
 so delivered/sent is measured per workload; when its buffer can hold a whole run (root:
 SO_RCVBUFFORCE) it drains after each run, taking no CPU from the sender being timed.
@@ -23,6 +23,7 @@ could be measured or one broke; 4 on usage errors.
 import argparse
 import datetime
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -189,18 +190,26 @@ def main(argv=None):
         order = list(adapters)
         for rep in range(a.reps):
             k = rep % len(order) if order else 0
+            before = None
             for impl_id in order[k:] + order[:k]:
                 if impl_id not in adapters:
                     continue
                 try:
-                    raw_rate, raw_dl = raw.run()
-                    raws.append({"rate": raw_rate, "delivered_ratio": raw_dl})
+                    if before is None:
+                        before = raw.run()
+                        raws.append({"rate": before[0], "delivered_ratio": before[1]})
                     res, dl = bench_once(adapters[impl_id], rcv, args)
+                    after = raw.run()
+                    raws.append({"rate": after[0], "delivered_ratio": after[1]})
                 except (AdapterFailure, Unsupported, RuntimeError, subprocess.TimeoutExpired) as e:
                     log("%s broke in repetition %d: %s; dropped from the run" % (impl_id, rep + 1, e))
                     broke.append({"id": impl_id, "repetition": rep + 1, "why": str(e)})
                     adapters.pop(impl_id).stop()
+                    before = None
                     continue
+                # the raw runs just before and just after it: their geometric mean
+                raw_rate = math.sqrt(before[0] * after[0])
+                before = after
                 samples[impl_id].append((raw_rate, res, dl))
                 d, s = res["workloads"]["documented"], res["workloads"]["sync"]
                 log("rep %d/%d %-9s raw %s | documented %s %.2fx p50 %.1f us | sync %s %.2fx | delivered %.3f/%.3f"
@@ -222,8 +231,9 @@ def main(argv=None):
            "machine": {"cpus": os.cpu_count(), "loadavg": list(os.getloadavg())},
            "receiver": "drained after each run" if rcv.deferred else "drained while the senders ran",
            "seconds": round(time.monotonic() - t0, 1),
-           "baseline": {"what": "raw sendto() loop of %d datagrams (apmsock-rawsend), run before each "
-                                "implementation's bench in every repetition" % a.raw_ops,
+           "baseline": {"what": "raw sendto() loop of %d datagrams (apmsock-rawsend), run just before and "
+                                "just after each implementation's bench in every repetition; a ratio divides by "
+                                "the geometric mean of the two" % a.raw_ops,
                         "rate_median": median([r["rate"] for r in raws]),
                         "delivered_ratio": median([r["delivered_ratio"] for r in raws])},
            "implementations": impls, "skipped": skipped, "broke": broke}
