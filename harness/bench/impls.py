@@ -262,7 +262,9 @@ def _relink_index(reports):
         return
     p = subprocess.run([sys.executable, os.path.join(HARNESS, "report", "apm-report"), "build",
                         "--reports", os.path.abspath(reports)], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    if p.returncode != 0:
+    if p.returncode == 0:
+        log("rebuilt %s/index.html: it links performance.html" % reports)
+    else:
         log("note: index.html not rebuilt (apm-report build exited %d: %s); make report links the page"
             % (p.returncode, (p.stderr or p.stdout).strip().splitlines()[-1:]))
 
