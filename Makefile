@@ -45,6 +45,7 @@ all:
 -include harness/report/build.mk
 -include harness/adapters/csharp/build.mk
 -include mutation/build.mk
+-include harness/bench/build.mk
 
 # Every test of the project.  Its parts are independent (own processes, ports
 # bound to 0, own report files), so `make test` runs TEST_JOBS of them side by
@@ -89,6 +90,7 @@ help:
 	@echo "make sanitize     the C suite under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make tsan         the C suite under ThreadSanitizer"
 	@echo "make bench        the reference as users write it, against raw sockets and libuv -> reports/bench.json"
+	@echo "make bench-impls  every implementation's bench op against raw sendto() -> reports/performance.html [BENCH_REPS=15]"
 	@echo "make coverage     gcovr coverage of reference/ -> reports/coverage/"
 	@echo "make mutation [MUTANTS=N SEED=S MUTATION_SANITIZERS=1]   mutants of reference/src against both suites -> reports/mutation/"
 	@echo "make install PREFIX=/usr/local   library, header and pkg-config file"

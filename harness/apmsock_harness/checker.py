@@ -17,7 +17,7 @@ wrong" rather than 300 ERROR(garbage) cases. The checks, in the order they run:
                   type, param, socket_error, socket_error_code, errno, message
   one-reply-per-id  over the whole session: every id answered exactly once, no reply to an
                   id never sent, no reply without an id except to unreadable lines
-  pipelining, hold, callback-script, sync-send
+  pipelining, hold, callback-script, sync-send, bench
                   protocol 1.1, each only when advertised (else SKIP): checker11.py
   quit            quit is answered, then the adapter exits 0 and closes its stdout
 

@@ -4,7 +4,7 @@ Each runs only when hello advertised its capability (else SKIP), and fuzzes the 
 request shapes: requests written without waiting (pipelining), a latch released and a
 latch never released (hold: the adapter's own bound must end it), nested scripts, a
 script that closes its own socket and then uses it, malformed scripts (protocol_error,
-and the adapter goes on), and the synchronous send_to. Sends go to a UDP socket of the
+and the adapter goes on), the synchronous send_to, and a small bench run (its reply and its datagrams). Sends go to a UDP socket of the
 checker's own on 127.0.0.1, port 0. Every wait is bounded.
 """
 import socket
@@ -232,5 +232,43 @@ def check_sync_send(s, st):
         rcv.close()
 
 
+def check_bench(s, st):
+    """A small bench run: the reply's shape (benchreply.problems), the datagrams it says it
+    sent arrived, and a malformed bench request is a protocol_error the adapter survives."""
+    from .benchreply import Receiver, problems, WORKLOADS, TAG_UNTIMED
+    skip = _needs(st, "bench")
+    if skip:
+        return skip
+    ids = _Ids(BASE + 80)
+    ops, first = 40, 3
+    rcv = Receiver(rcvbuf=1 << 20)
+    try:
+        rid = ids()
+        if not s.write(s.request_line(rid, "bench", {"endpoint": rcv.endpoint, "size": 64, "ops": ops,
+                                                     "rounds": 2, "warmup": 5, "first_uses": first})):
+            return "FAIL", "the adapter closed its stdin"
+        rep, _ = s.reply_to(rid, timeout=max(s.timeout, 30.0))   # one run, bounded
+        if not (rep or {}).get("ok"):
+            return "FAIL", "bench of %d operations: %s" % (ops, brief(rep or {"_garbage": "no reply"}))
+        bad = problems(rep.get("result"), ops, first)
+        if bad:
+            return "FAIL", "bench reply: " + "; ".join(bad[:3])
+        r = rep["result"]
+        want = {TAG_UNTIMED: r["untimed_sent"]}
+        want.update({tag: ops for tag in WORKLOADS.values()})
+        got = rcv.take(sum(want.values()), quiet=1.0)
+        if got != want:
+            return "FAIL", "the receiver counted %r datagrams per tag, the reply says %r were sent" % (got, want)
+        rep = _call(s, ids(), "bench", {"endpoint": rcv.endpoint, "size": 64, "ops": 0})
+        if rep is None or rep.get("ok") is not False or "protocol_error" not in rep:
+            return "FAIL", "bench with ops 0 wants protocol_error, got %s" % brief(rep or {"_garbage": "no reply"})
+        lat = r["workloads"]["documented"]["latency_us"]["steady"]
+        return "PASS", "%d+%d operations, every datagram arrived; steady p50 %.1f us; ops 0 refused" % (
+            ops, ops, lat["p50"])
+    finally:
+        rcv.close()
+
+
 CHECKS_11 = (("pipelining", check_pipelining), ("hold", check_hold),
-             ("callback-script", check_callback_script), ("sync-send", check_sync_send))
+             ("callback-script", check_callback_script), ("sync-send", check_sync_send),
+             ("bench", check_bench))

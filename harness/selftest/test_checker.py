@@ -13,7 +13,7 @@ ROOT = os.path.dirname(HARNESS)
 CONFORM = os.path.join(HARNESS, "conform")
 FAKE = os.path.join(HERE, "fakes", "proto_fake.py")
 CHECKS = ("hello", "framing", "unknown-op", "malformed-json", "error-shape", "quit", "one-reply-per-id")
-CHECKS_11 = ("pipelining", "hold", "callback-script", "sync-send")   # SKIP on a 1.0 adapter
+CHECKS_11 = ("pipelining", "hold", "callback-script", "sync-send", "bench")   # SKIP on a 1.0 adapter
 
 
 def check_adapter(cmd, env=None, timeout="2"):
@@ -32,7 +32,7 @@ def test_a_correct_adapter_passes_every_check():
     p, v = check_adapter("%s %s" % (sys.executable, FAKE), {"PROTO_FAKE_BREAK": "none"})
     assert p.returncode == 0, p.stdout + p.stderr
     assert v == dict({c: "PASS" for c in CHECKS}, **{c: "SKIP" for c in CHECKS_11}), p.stdout
-    assert p.stdout.splitlines()[-1] == "check-adapter: ok: 7 of 11 checks passed"
+    assert p.stdout.splitlines()[-1] == "check-adapter: ok: 7 of 12 checks passed"
 
 
 @pytest.mark.parametrize("broken,check", [
@@ -46,6 +46,18 @@ def test_each_broken_rule_fails_its_check(broken, check):
     assert v[check] == "FAIL", p.stdout
     if broken not in ("malformed", "bigint", "hello"):  # those also leave requests unanswered
         assert [c for c, x in v.items() if x == "FAIL"] == [check], p.stdout
+
+
+@pytest.mark.parametrize("broken,verdict", [("bench-good", "PASS"), ("bench-silent", "FAIL"),
+                                             ("bench-shape", "FAIL")])
+def test_the_bench_check_reads_the_reply_and_counts_the_datagrams(broken, verdict):
+    p, v = check_adapter("%s %s" % (sys.executable, FAKE), {"PROTO_FAKE_BREAK": broken})
+    assert v["bench"] == verdict, p.stdout
+    assert p.returncode == (0 if verdict == "PASS" else 1), p.stdout + p.stderr
+    if broken == "bench-silent":
+        assert "the receiver counted" in p.stdout
+    if broken == "bench-shape":
+        assert "p50 9.0 and p99 5.0" in p.stdout
 
 
 def test_usage_errors_exit_4():

@@ -21,11 +21,13 @@ adapter: $(REF_ADAPTER)
 
 $(B)/obj/adapter/%.o: $(ADAPTER_DIR)/src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -I$(ADAPTER_INC) $(JANSSON_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -I$(ADAPTER_INC) -I$(TS_INC) $(JANSSON_CFLAGS) -c -o $@ $<
 
-$(REF_ADAPTER): $(ADAPTER_OBJS) $(REF_A)
+# alloc-count.o counts the allocations of the `bench` op (ops_bench.c: weak
+# symbols, so the adapters linked without it say null instead).
+$(REF_ADAPTER): $(ADAPTER_OBJS) $(REF_A) $(TS_ALLOC_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(ADAPTER_OBJS) $(REF_A) $(UV_LIBS) $(JANSSON_LIBS) -pthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $(ADAPTER_OBJS) $(TS_ALLOC_OBJ) $(REF_A) $(UV_LIBS) $(JANSSON_LIBS) -pthread
 
 # A scripted session through the adapter: every reply checked, bounded;
 # then the protocol checker every new adapter meets first (harness/conform --check-adapter).

@@ -143,6 +143,9 @@ def render(m, compare_summary=None, reports_dir=None):
     parts.append('<p><a href="peers.html">The peer suites</a>: each test of dotnet/runtime\'s, Mono\'s and '
                  'Wine\'s suites for this API, the cases that cover it and their verdicts, or why it is '
                  'out of scope</p>')
+    if reports_dir and os.path.exists(os.path.join(reports_dir, "performance.html")):
+        parts.append('<p><a href="performance.html">Performance</a>: each implementation\'s documented callback '
+                     'pattern and synchronous send as ratios to raw sendto() (make bench-impls)</p>')
     if reports_dir and os.path.exists(os.path.join(reports_dir, "coverage", "index.html")):
         parts.append('<p><a href="coverage/index.html">Coverage of the reference (gcovr)</a>%s</p>'
                      % esc(_coverage_figures(os.path.join(reports_dir, "coverage", "summary.json"))))

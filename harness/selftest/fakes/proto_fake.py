@@ -11,9 +11,13 @@ PROTO_FAKE_BREAK names, for the protocol checker's self-tests (test_checker.py):
   error-shape   an error object without socket_error, errno, ...
   double-reply  answer every close twice
   quit          answer quit, then exit 1
+  bench-good    also advertise bench (protocol 1.1) and answer it well, its datagrams sent
+  bench-silent  ... answer it well-formed but send no datagram
+  bench-shape   ... send them, but answer with p50 above p99
 """
 import json
 import os
+import socket
 import sys
 
 BREAK = os.environ.get("PROTO_FAKE_BREAK", "none")
@@ -24,6 +28,28 @@ ERR = {"type": "System.ArgumentNullException", "param": "asyncResult", "socket_e
 def out(obj):
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
+
+
+def bench(args):
+    """A made-up bench run: tagged datagrams (unless bench-silent) and a reply of its shape."""
+    ops, first, warmup = args["ops"], args.get("first_uses", 16), args.get("warmup", 100)
+    if not isinstance(ops, int) or ops < 1:
+        return {"ok": False, "protocol_error": "ops must be 1 or more"}
+    ep = (args["endpoint"]["address"], args["endpoint"]["port"])
+    sent = {1: first + 2 * warmup, 2: ops, 3: ops}
+    if BREAK != "bench-silent":
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for tag, n in sent.items():
+                for _ in range(n):
+                    s.sendto(bytes([tag]) + bytes(args["size"] - 1), ep)
+    lat = {"n": ops, "p50": 9.0 if BREAK == "bench-shape" else 3.0, "p99": 5.0}
+    first_lat = {"n": first, "p50": 4.0, "p99": 6.0} if first else {"n": 0, "p50": None, "p99": None}
+    wl = {"sent": ops, "seconds": 0.5, "rate": ops / 0.5, "alloc_per_op": None, "what": "made up"}
+    return {"ok": True, "result": {
+        "size": args["size"], "ops": ops, "rounds": min(ops, args.get("rounds", 4)), "untimed_sent": sent[1],
+        "alloc": None, "workloads": {
+            "documented": dict(wl, tag=2, callbacks_inline=0, latency_us={"first": first_lat, "steady": lat}),
+            "sync": dict(wl, tag=3)}}}
 
 
 def main():
@@ -48,6 +74,8 @@ def main():
                    "capabilities": ["udp", "ipv4"], "thread": "main"}
             if BREAK == "hello":
                 del res["protocol"]
+            if BREAK.startswith("bench"):
+                res.update(protocol="1.1", capabilities=["udp", "ipv4", "bench"])
             out({"id": rid, "ok": True, "result": res})
         elif op == "socket":
             out({"id": rid, "ok": True, "result": {"socket": "s1"}})
@@ -61,6 +89,8 @@ def main():
             out({"id": rid, "ok": True, "result": {}})
             if BREAK == "double-reply":
                 out({"id": rid, "ok": True, "result": {}})
+        elif op == "bench" and BREAK.startswith("bench"):
+            out(dict(bench(req.get("args") or {}), id=rid))
         elif op == "quit":
             out({"id": rid, "ok": True, "result": {}})
             return 1 if BREAK == "quit" else 0

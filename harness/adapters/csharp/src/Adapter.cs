@@ -215,7 +215,7 @@ namespace Apmsock.CSharp
                 caps.Add ("dual_mode");
             }
             caps.AddRange (new object[] { "broadcast", "blocking", "send_buffer", "begin_connect", "begin_accept", "threads",
-                "callback_script", "hold", "pipelining", "sync_send", "dns_endpoint", "connected" });
+                "callback_script", "hold", "pipelining", "sync_send", "dns_endpoint", "connected", "bench" });
             return caps;
         }
 

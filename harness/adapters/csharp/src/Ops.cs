@@ -48,6 +48,7 @@ namespace Apmsock.CSharp
             { "connected", Connected },
             { "send", a => SyncSend (a, false) },
             { "send_to", a => SyncSend (a, true) },
+            { "bench", Bench.Run },
         };
 
         public static Dictionary<string, object> Run (string op, Dictionary<string, object> a)

@@ -41,7 +41,17 @@ namespace Apmsock.CSharp
         {
             return se.NativeErrorCode;
         }
-#else
+#endif
+
+        // The bytes the calling thread has allocated so far, for the bench
+        // op (-1: not countable).  Mono 6.8 and .NET both have this call; it
+        // sees the calling thread only.
+        public static long AllocatedBytes ()
+        {
+            return GC.GetAllocatedBytesForCurrentThread ();
+        }
+
+#if !NETCOREAPP
         public const string Name = "mono-System.Net.Sockets";
         public const string Program = "apmsock-mono-adapter";
 

@@ -84,6 +84,24 @@ def ASYNC_03_send_to_delivers_and_callback_ends(a):
 
 
 @test
+def bench_runs_both_workloads_and_sends_what_it_says(a):
+    """The bench op (PROTOCOL.md "bench"): its reply is well-formed and every datagram it
+    counts arrived, tagged by workload; the allocation counter is the Begin thread's."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+    from apmsock_harness.benchreply import Receiver, problems
+    hello(a)
+    rcv = Receiver(rcvbuf=1 << 20)
+    try:
+        res = a.ok("bench", {"endpoint": rcv.endpoint, "size": 64, "ops": 50, "warmup": 5, "first_uses": 2})
+        check(problems(res, 50, 2) == [], problems(res, 50, 2))
+        check(res["alloc"]["unit"] == "bytes" and res["alloc"]["scope"] == "thread", res["alloc"])
+        got = rcv.take(res["untimed_sent"] + 100, quiet=1.0)
+        check(got == {1: res["untimed_sent"], 2: 50, 3: 50}, "received per tag: %r" % got)
+    finally:
+        rcv.close()
+
+
+@test
 def ASYNC_04_no_callback_then_end(a):
     hello(a)
     r = udp_receiver()

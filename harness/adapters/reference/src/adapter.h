@@ -207,6 +207,9 @@ json_t *op_release_latch(json_t *args, const request_ctx_t *ctx);
 json_t *op_send(json_t *args, const request_ctx_t *ctx);
 json_t *op_connected(json_t *args, const request_ctx_t *ctx);
 json_t *op_send_to(json_t *args, const request_ctx_t *ctx);
+/* ops_bench.c: runs the workloads on the requesting thread (blocks it for
+ * the whole run, every wait bounded) and replies with their figures. */
+json_t *op_bench(json_t *args, const request_ctx_t *ctx);
 
 /* ops_script.c: protocol 1.1 in callbacks.  script_valid/hold_parse run at
  * Begin (why: the protocol_error text); callback_hold blocks the callback

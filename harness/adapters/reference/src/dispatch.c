@@ -34,6 +34,7 @@
   XX(send, OP_RUN)                                                            \
   XX(connected, OP_RUN)                                                       \
   XX(send_to, OP_RUN)                                                         \
+  XX(bench, OP_RUN)                                                           \
   XX(thread_start, OP_READER)                                                 \
   XX(thread_exit, OP_READER)                                                  \
   XX(quit, OP_QUIT)

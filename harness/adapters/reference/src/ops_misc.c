@@ -13,6 +13,7 @@ static const char *const capabilities[] = {
     "begin_accept",  "threads",      "trace",   "stats", "policy",
     /* protocol 1.1 */
     "callback_script", "hold",      "pipelining",       "sync_send",
+    "bench",
     NULL};
 
 json_t *op_hello(json_t *args, const request_ctx_t *ctx) {
