@@ -30,12 +30,14 @@ def project_files(root):
 
 def suites_fingerprint(root):
     """What a judgement depends on besides the mutant: every project file but
-    the mutated sources, the tool and prose.  Records judged under another
+    the mutated sources, the tool, prose, and the equivalents (read when the
+    scores are made, never by a suite).  Records judged under another
     fingerprint are not reused, so editing a test never leaves a stale
     "SURVIVED" behind."""
     h = hashlib.sha1()
     for rel in sorted(project_files(root)):
-        if rel.startswith(("reference/src/", "mutation/", "reports/")) or rel.endswith(".md"):
+        if rel.startswith(("reference/src/", "mutation/", "reports/")) or rel.endswith(".md") \
+                or rel == "fixtures/mutation-equivalents.yaml":
             continue
         path = os.path.join(root, rel)
         if os.path.isfile(path):
