@@ -237,12 +237,17 @@ void cf_conn_dgram_unconnected_send(const cf_variant_t *v) {
   apmsock_close(s, NULL);
 }
 
-void cf_conn_implicit_bind(const cf_variant_t *v) {
-  /* No Bind: after EndSendTo, LocalEndPoint is the source the receiver saw. */
+/* No Bind: after EndSendTo, LocalEndPoint is the source the receiver saw.
+ * refused_listen: a Listen the datagram socket refuses comes first, and
+ * binds nothing. */
+static void implicit_bind(const cf_variant_t *v, bool refused_listen) {
   struct sockaddr_storage ra, from, local;
   int rfd = cf_udp_receiver(v->family, &ra);
   apmsock_socket_t s = open_socket(v);
   apmsock_error_t e0 = {0};
+  if (refused_listen)
+    cf_expect_socket_error(apmsock_listen(s, 1, &e0), &e0, APMSOCK_SE_OPERATION_NOT_SUPPORTED,
+                           "CONN-07: Listen on a datagram socket");
   cf_expect_ok(apmsock_local_endpoint(s, &local, &e0), &e0, "LocalEndPoint before any send");
   ck_assert_msg(local.ss_family == AF_UNSPEC, "CONN-07: LocalEndPoint of an unbound socket is not null");
   cf_expect_ok(apmsock_remote_endpoint(s, &local, &e0), &e0, "RemoteEndPoint");
@@ -270,6 +275,9 @@ void cf_conn_implicit_bind(const cf_variant_t *v) {
   close(rfd);
   apmsock_close(s, NULL);
 }
+
+void cf_conn_implicit_bind(const cf_variant_t *v) { implicit_bind(v, false); }
+void cf_conn_implicit_bind_after_refused_listen(const cf_variant_t *v) { implicit_bind(v, true); }
 
 static void recv_exact_dgram(int fd, const uint8_t *want, size_t n, const char *what) {
   char got[2048];

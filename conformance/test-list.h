@@ -91,6 +91,7 @@
   CF_V46(XX, CONN, CONN_06, cf_conn_dgram_unconnected_send, CF_UDP, udp, CF_SEND, send) \
   CF_V46(XX, CONN, CONN_07, cf_conn_implicit_bind, CF_UDP, udp, CF_SEND_TO, send_to) \
   XX(CONN, CONN_07, udp_v4_send_to_descriptor_zero, cf_conn_descriptor_zero, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(CONN, CONN_07, udp_v4_send_to_after_refused_listen, cf_conn_implicit_bind_after_refused_listen, CF_UDP, AF_INET, CF_SEND_TO) \
   CF_V46(XX, CONN, CONN_08, cf_conn_override_once, CF_UDP, udp, CF_SEND, send_to_connected) \
   CF_V46(XX, CONN, CONN_09, cf_conn_reconnect, CF_UDP, udp, CF_SEND, send)          \
   CF_V46(XX, CONN, CONN_10, cf_conn_several_hosts, CF_UDP, udp, CF_SEND_TO, send_to) \
