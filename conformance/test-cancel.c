@@ -294,6 +294,16 @@ void cf_cancel_cleanup_pending(const cf_variant_t *v) {
   apmsock_cleanup();
   ck_assert_msg(atomic_load(&slow_done) == 1,
                 "CANCEL-04: cleanup returned before the aborted operation's callback had finished");
+  /* The counters are "since the library started": a library cleaned up
+   * starts again from zero. */
+  apmsock_stats_t st;
+  apmsock_get_stats(&st);
+  ck_assert_msg(st.heap_allocations == 0 && st.context_cache_hits == 0 && st.context_cache_misses == 0 &&
+                    st.operations_started == 0 && st.operations_completed == 0,
+                "CANCEL-04: after cleanup the counters read %llu/%llu/%llu/%llu/%llu, not zero",
+                (unsigned long long)st.heap_allocations, (unsigned long long)st.context_cache_hits,
+                (unsigned long long)st.context_cache_misses, (unsigned long long)st.operations_started,
+                (unsigned long long)st.operations_completed);
   struct pollfd pfd = {.fd = idle.peer_fd, .events = POLLIN};
   ck_assert_msg(poll(&pfd, 1, CF_WAIT_MS) == 1, "CANCEL-04: after cleanup, the idle socket's peer "
                 "saw nothing within %d ms: the socket was not closed", CF_WAIT_MS);

@@ -59,7 +59,8 @@ def load_equivalents(path):
 def equivalent_reason(record, equivalents):
     for e in equivalents:
         if (e["file"] == record["file"] and e["operator"] == record["operator"]
-                and e["after"] == record["after"] and e["context"].strip() == record["context"]):
+                and e["after"] == record["after"] and e["context"].strip() == record["context"]
+                and e.get("function", record.get("function")) == record.get("function")):
             return e["reason"]
     return None
 

@@ -165,3 +165,13 @@ def test_the_harness_kills_by_departures_from_the_baseline():
     assert workspace.departures(run) == {"END-03"}
     del run["gate"]
     assert workspace.departures(run) == {"ARG-11", "END-03"}
+
+
+def test_an_equivalent_may_name_its_function():
+    """The same line in two functions: the entry that names one function
+    does not judge the other's mutant."""
+    e = [{"file": "f.c", "function": "g", "context": "x |= e == 0;", "operator": "CONST",
+          "after": "1", "reason": "r"}]
+    rec = {"file": "f.c", "context": "x |= e == 0;", "operator": "CONST", "after": "1"}
+    assert results.equivalent_reason(dict(rec, function="g"), e) == "r"
+    assert results.equivalent_reason(dict(rec, function="h"), e) is None
