@@ -2,9 +2,10 @@
 #   make mutation [MUTANTS=N] [SEED=S] [MUTATION_SANITIZERS=1] [MUTATION_JOBS=J]
 #                       judge the mutants (default: all), resumable, report in
 #                       $(REPORTS)/mutation/ (linked from index.html)
+#   make mutation-ci    the CI sample, gated on the floors below
 #   check-mutation-self the tool's own tests (part of `make test`)
 
-.PHONY: mutation check-mutation-self
+.PHONY: mutation mutation-ci check-mutation-self
 test: check-mutation-self
 
 mutation:
@@ -14,3 +15,17 @@ mutation:
 
 check-mutation-self:
 	$(PYTHON) -m pytest -q -p no:cacheprovider mutation/tests
+
+# The CI sample: 30 mutants of seed 1.  random.sample draws in order, so they
+# are the first 30 drawn for `make mutation MUTANTS=80 SEED=1`, and a full
+# run's state answers them.  Measured on 2026-11-30 (29 killable): C 89.7 %,
+# harness 79.3 %, both 96.6 %.  The floors sit about two mutants below, so a
+# mutant killed only by a timeout on a loaded machine cannot turn CI red,
+# while a change that lets three through does.  The goals (C 95 %, harness
+# 90 %, both 97 %) are above them; raise the floors as survivors die.
+MUTATION_CI_MUTANTS := 30
+MUTATION_CI_FLOORS  := --min-c 80 --min-harness 70 --min-combined 85
+
+mutation-ci:
+	$(PYTHON) mutation/mutate.py run --mutants $(MUTATION_CI_MUTANTS) --seed 1 \
+	  $(if $(MUTATION_JOBS),--jobs $(MUTATION_JOBS)) $(MUTATION_CI_FLOORS) --out $(REPORTS)/mutation
