@@ -248,6 +248,22 @@ class TcpListener(Peer):
         super().close()
 
 
+
+class TcpRefuser(Peer):
+    """A loopback TCP port held bound but never listening: a connection to it
+    is refused (RST), and no other process can take the port meanwhile."""
+
+    def __init__(self, ip="v4"):
+        self.sock = socket.socket(FAMILY[ip], socket.SOCK_STREAM)
+        self.sock.bind((LOOPBACK[ip], 0))
+        name = self.sock.getsockname()
+        self.address, self.port = name[0], name[1]
+        super().__init__("tcp-refuser %s:%d" % (self.address, self.port))
+
+    @property
+    def endpoint(self):
+        return {"address": self.address, "port": self.port}
+
 def tcp_connect(ep, timeout=5.0, rcvbuf=None):
     """The harness as a TCP client of an adapter's listening socket."""
     fam = socket.AF_INET6 if ":" in ep["address"] else socket.AF_INET

@@ -164,3 +164,67 @@ def test_CANCEL_04_every_pending_completes(h, ip, method):
     for p in pend:
         n = len(h.callbacks(p.result["result"]))
         assert n == 1, "a callback ran %d times" % n
+
+
+def _until_eof(conn, what, timeout=5.0):
+    """Reads the stream until the adapter's side closed it (bounded)."""
+    deadline = time.monotonic() + timeout
+    while not conn.eof and time.monotonic() < deadline:
+        conn.read_available(timeout=min(0.5, max(0.0, deadline - time.monotonic())))
+    assert conn.eof, "%s: the peer saw no end of stream within %.0f s" % (what, timeout)
+
+
+@pytest.mark.clause("CANCEL-04")
+@pytest.mark.needs("cleanup", "stats")
+@pytest.mark.parametrize("method", METHODS)
+def test_CANCEL_04_library_cleanup(h, method):
+    """The implementation's process-wide teardown (apmsock_cleanup for a C
+    library) closes every socket still open, so it is CANCEL-04 for all of
+    them at once: the pending operation completes once, aborted; the peer
+    sees the stream end; the old socket is disposed; the counters start from
+    zero; and the implementation works again afterwards."""
+    s, conn = setups.tcp_pair(h, "v4", blocked=True)
+    rcv = setups.udp_receiver(h)
+    u = setups.udp_sender(h)
+    done = h.begin(method, s, text("first"))
+    assert done.ok and h.wait_callback(done.result["result"]), "the first operation did not complete"
+    pend = h.begin(method, s, pat(setups.BLOCKING_SEND, 4))
+    assert pend.ok, "Begin threw %s" % pend.error
+    assert setups.pending_check(h, pend.result["result"], 100), "the send completed although the peer read nothing"
+    h.ok("cleanup", timeout=10.0)
+    cb = h.wait_callback(pend.result["result"])
+    assert cb and len(cb) == 1, "the pending operation's callback ran %d times after cleanup" % len(cb or [])
+    after = h.ok("stats")
+    assert all(after[k] == 0 for k in after if isinstance(after[k], int)), \
+        "counters after cleanup are not zero: %r" % after
+    _until_eof(conn, "the stream socket open at cleanup")
+    for sock in (s, u):
+        out = h.outcome(method if sock == s else "send_to", sock, text("again"), endpoint=rcv.endpoint)
+        expect_error(out, "System.ObjectDisposedException", where="begin",
+                     what="Begin on a socket that cleanup closed")
+    # the implementation starts anew: a new socket sends, and is counted
+    n = setups.udp_sender(h)
+    r = h.begin("send_to", n, text("anew"), endpoint=rcv.endpoint, end_in_callback=True)
+    assert r.ok and h.wait_callback(r.result["result"]), "a send after cleanup did not complete"
+    data, _ = rcv.recv(what="the datagram sent after cleanup")
+    assert data == b"anew", "after cleanup the receiver got %r" % data
+    st = h.ok("stats")
+    assert st["operations_started"] == 1 and st["operations_completed"] == 1, \
+        "after cleanup and one send: started %d, completed %d" % (st["operations_started"], st["operations_completed"])
+
+
+@pytest.mark.clause("CANCEL-04")
+@pytest.mark.needs("stats")
+def test_CANCEL_04_closed_sockets_reused(h):
+    """A closed socket gives its resources back: opening and closing more
+    sockets than one allocation chunk holds (256 in the reference) allocates
+    nothing once warm."""
+    for _ in range(4):
+        h.ok("close", socket=h.ok("socket", family="inet", type="dgram")["socket"])
+    before = h.ok("stats")
+    n = 300
+    for _ in range(n):
+        h.ok("close", socket=h.ok("socket", family="inet", type="dgram")["socket"])
+    after = h.ok("stats")
+    grew = after["heap_allocations"] - before["heap_allocations"]
+    assert grew == 0, "%d heap allocations for %d socket opens and closes once warm" % (grew, n)

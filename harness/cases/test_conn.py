@@ -240,3 +240,39 @@ def test_CONN_13_no_listener(h, ip):
     s = h.socket(ip, "udp")
     n = h.send_all("send_to", s, text("into the void"), endpoint={"address": net.LOOPBACK[ip], "port": port})
     assert n == 13, "EndSendTo returned %s of 13" % n
+
+
+@pytest.mark.clause("CONN-01")
+@pytest.mark.parametrize("ip", IPS)
+def test_CONN_01_after_refused_connect(h, ip):
+    """A Connect that failed leaves the stream socket unconnected: Connect
+    reports the refusal, and BeginSend then throws as on a socket never
+    connected."""
+    refuser = h.add_peer(net.TcpRefuser(ip))
+    s = h.socket(ip, "tcp")
+    c = h.call("connect", socket=s, endpoint=refuser.endpoint, how="connect")
+    expect_error({"error": c.error, "at": None, "bytes": None}, SE, "ConnectionRefused",
+                 what="Connect to a port nobody listens on")
+    out = h.outcome("send", s, text("hello"))
+    h.check(lambda p: expect_error(out, SE, where="begin" if p == "documented" else None,
+                                   what="BeginSend after a refused Connect"))
+
+
+@pytest.mark.clause("CONN-14")
+@pytest.mark.needs("dual_mode")
+def test_CONN_14_dual_mode_option_errors(h):
+    """DualMode belongs to IPv6 sockets (NotSupportedException on IPv4), and
+    once bound the kernel refuses to change it (SocketException): a refused
+    change leaves the value it had."""
+    s4 = h.socket("v4", "udp")
+    r = h.call("set_option", socket=s4, name="dual_mode", value=1)
+    expect_error({"error": r.error, "at": None, "bytes": None}, "System.NotSupportedException",
+                 what="DualMode on an IPv4 socket")
+    s6 = h.socket("v6", "udp")
+    h.option(s6, "dual_mode", 0)
+    h.ok("bind", socket=s6, endpoint={"address": net.LOOPBACK["v6"], "port": 0})
+    r = h.call("set_option", socket=s6, name="dual_mode", value=1)
+    expect_error({"error": r.error, "at": None, "bytes": None}, SE,
+                 what="DualMode changed on a bound IPv6 socket")
+    got = h.ok("get_option", socket=s6, name="dual_mode")["value"]
+    assert got == 0, "DualMode reads back %r after a refused change to true" % got

@@ -191,3 +191,26 @@ def test_ERR_05_v4_endpoint_on_dual_mode_socket(h):
         delivered = [r4.recv(what="the datagram sent through the dual-mode socket")[0].hex()]
     h.info(dual_mode_read_back=got, outcome={"at": out["at"], "error": out["error"], "bytes": out["bytes"]},
            delivered=delivered)
+
+
+@pytest.mark.clause("ERR-04")
+@pytest.mark.parametrize("ip", IPS)
+def test_ERR_04_disposed_socket_calls(h, ip):
+    """The instance is disposed for every call, not only Begin: Bind,
+    Connect, Listen and the options of a closed socket throw
+    ObjectDisposedException and leave the peers untouched."""
+    lst = h.add_peer(net.TcpListener(ip))
+    s = h.socket(ip, "tcp")
+    h.ok("close", socket=s)
+    calls = [
+        ("bind", dict(endpoint={"address": net.LOOPBACK[ip], "port": 0})),
+        ("connect", dict(endpoint=lst.endpoint, how="connect")),
+        ("listen", dict(backlog=4)),
+        ("set_option", dict(name="send_buffer", value=8192)),
+        ("get_option", dict(name="send_buffer")),
+    ]
+    for op, args in calls:
+        r = h.call(op, socket=s, **args)
+        expect_error({"error": r.error, "at": None, "bytes": None}, "System.ObjectDisposedException",
+                     what="%s on a closed socket" % op)
+    assert not lst.pending_connection(), "Connect on a closed socket reached the listener"

@@ -217,3 +217,38 @@ def test_EX_01_example(h, ip, variant):
     conn = lep.accept()
     got = conn.read_exact(len(want["peer_receives"]))
     assert got == want["peer_receives"].encode(), "the peer received %r" % got
+
+
+@pytest.mark.clause("CTX-01")
+@pytest.mark.needs("stats")
+@pytest.mark.parametrize("method", METHODS)
+def test_CTX_01_long_run(h, method):
+    """Past the first uses the context is reused for good: 300 operations with
+    a callback, each ended in its callback and released, allocate nothing and
+    are all counted complete.  300 is more than one allocation chunk of
+    operation records (256 in the reference), so a record that is never given
+    back shows."""
+    rcv = setups.udp_receiver(h)
+    s = setups.udp_sender(h, connect_to=rcv.endpoint if method == "send" else None)
+
+    def run(n, payload):
+        for _ in range(n):
+            r = h.begin(method, s, text(payload), endpoint=rcv.endpoint, end_in_callback=True)
+            assert r.ok, "Begin threw %s" % r.error
+            cb = h.wait_callback(r.result["result"])
+            assert cb, "the callback did not run"
+            assert cb[0].get("end", {}).get("ok", True), "End in the callback threw: %r" % cb[0]
+            h.ok("release", result=r.result["result"])
+            rcv.recv(what="a datagram of the long run")
+
+    run(8, "warm")
+    before = h.ok("stats")
+    n = 300
+    run(n, "long")
+    after = h.ok("stats")
+    d = {k: after[k] - before[k] for k in after if isinstance(after[k], int)}
+    h.info(delta=d)
+    assert d["heap_allocations"] == 0, "%d heap allocations over %d operations once warm" % (d["heap_allocations"], n)
+    assert d["operations_started"] == n, "%d operations counted started for %d" % (d["operations_started"], n)
+    assert d["operations_completed"] == n, "%d operations counted completed for %d, each ended" % (
+        d["operations_completed"], n)

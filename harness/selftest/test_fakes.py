@@ -95,7 +95,7 @@ def _conform(tmp_path, mode, *extra):
     results = tmp_path / "run.json"
     cmd = [sys.executable, CONFORM, "--impl", "reference", "--adapter", FAKE, "-n", "0", "-q",
            "--results", str(results), "--junitxml", str(tmp_path / "j.xml"),
-           "-k", "CONN_01 or CONN_02"] + list(extra)
+           "-k", "(CONN_01 or CONN_02) and not refused"] + list(extra)
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     run = json.loads(results.read_text()) if results.exists() else None
     return p, run

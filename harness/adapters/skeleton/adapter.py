@@ -264,6 +264,10 @@ def op_stats(args):            # {} -> counters; capability "stats"
     raise Unsupported("stats: not implemented yet")
 
 
+def op_cleanup(args):          # {} -> {}; capability "cleanup": the implementation's process-wide teardown
+    raise Unsupported("cleanup: not implemented yet")
+
+
 def op_policy(args):           # {"deny": [endpoint, ...] or None} -> {}; capability "policy"
     raise Unsupported("policy: not implemented yet")
 

@@ -201,6 +201,7 @@ json_t *op_wait(json_t *args, const request_ctx_t *ctx);
 json_t *op_release(json_t *args, const request_ctx_t *ctx);
 json_t *op_trace(json_t *args, const request_ctx_t *ctx);
 json_t *op_stats(json_t *args, const request_ctx_t *ctx);
+json_t *op_cleanup(json_t *args, const request_ctx_t *ctx);
 json_t *op_policy(json_t *args, const request_ctx_t *ctx);
 
 json_t *op_release_latch(json_t *args, const request_ctx_t *ctx);

@@ -29,6 +29,7 @@
   XX(release, OP_RUN)                                                         \
   XX(trace, OP_RUN)                                                           \
   XX(stats, OP_RUN)                                                           \
+  XX(cleanup, OP_RUN)                                                         \
   XX(policy, OP_RUN)                                                          \
   XX(release_latch, OP_READER)                                                \
   XX(send, OP_RUN)                                                            \

@@ -1,4 +1,4 @@
-/* ops_misc.c: hello, and the process-wide switches: trace, stats, policy. */
+/* ops_misc.c: hello, and the process-wide switches: trace, stats, cleanup, policy. */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@ static const char *const capabilities[] = {
     "begin_accept",  "threads",      "trace",   "stats", "policy",
     /* protocol 1.1 */
     "callback_script", "hold",      "pipelining",       "sync_send",
-    "bench",
+    "bench",           "cleanup",
     NULL};
 
 json_t *op_hello(json_t *args, const request_ctx_t *ctx) {
@@ -78,6 +78,18 @@ json_t *op_stats(json_t *args, const request_ctx_t *ctx) {
                             "context_cache_misses", (json_int_t)st.context_cache_misses,
                             "operations_started", (json_int_t)st.operations_started,
                             "operations_completed", (json_int_t)st.operations_completed));
+}
+
+/* ---- cleanup ------------------------------------------------------------- */
+
+/* apmsock_cleanup(): every socket closed, its pending operations aborted
+ * (their callbacks run first), the counters back to zero; the library starts
+ * anew on its next use.  The registry keeps its names: a socket name now
+ * refers to a closed socket, as a .NET Socket object outlives its Dispose.
+ * The harness sends it only while no other request runs (PROTOCOL.md). */
+json_t *op_cleanup(json_t *args, const request_ctx_t *ctx) {
+  apmsock_cleanup();
+  return reply_ok(NULL);
 }
 
 /* ---- policy --------------------------------------------------------------- */
