@@ -5,6 +5,7 @@ always 0 and read back.  Every receive is bounded in time and fails with a
 message saying what did not arrive.
 """
 import ctypes
+import functools
 import os
 import select
 import socket
@@ -30,8 +31,11 @@ def endpoint(addr):
     return {"address": addr[0], "port": addr[1]}
 
 
+@functools.lru_cache(maxsize=16)
 def pattern(length, seed):
-    """The bytes of {"pattern": {"length", "seed"}}: byte i is (seed+i) % 251."""
+    """The bytes of {"pattern": {"length", "seed"}}: byte i is (seed+i) % 251.
+    Cached: the cases compare against the same few multi-megabyte patterns
+    hundreds of times (bytes are immutable, so sharing one is safe)."""
     base = bytes((seed + i) % 251 for i in range(251))
     reps = length // 251 + 1
     return (base * reps)[:length]
