@@ -7,7 +7,7 @@
 
 `run` builds each selected mutant in a private copy of the project
 (build/mutation/ws-<n>/, never the work tree), runs the C suite and the
-harness against it (and the C suite's ASan+UBSan and TSan builds with --sanitizers),
+harness against it (and, for what they let through, the C suite's ASan+UBSan and TSan builds with --sanitizers),
 records per mutant which suite killed it and which clauses failed, and
 writes reports/mutation/mutation.json and index.html.  It resumes: mutants
 already in DIR/state.jsonl are not run again.
@@ -47,7 +47,7 @@ def parse(argv):
     ap.add_argument("--seed", type=int, default=1, help="the sample's seed (default 1)")
     ap.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 2),
                     help="mutants judged at once, one workspace each (default: cores, at most 2)")
-    ap.add_argument("--sanitizers", action="store_true", help="also run the C suite under ASan+UBSan and under TSan")
+    ap.add_argument("--sanitizers", action="store_true", help="also run the C suite under ASan+UBSan and under TSan, on the mutants the plain suites did not kill")
     ap.add_argument("--out", default=os.path.join(os.environ.get("REPORTS", os.path.join(ROOT, "reports")),
                                                    "mutation"))
     ap.add_argument("--min-c", type=float, default=None, help="fail (exit 1) under this C suite score")
