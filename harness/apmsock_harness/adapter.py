@@ -13,6 +13,7 @@ every end of it -- quit, kill on a broken case -- ends the whole group, so
 nothing an adapter started (a runtime's helper, a shell's child) outlives
 it, holds its stdout open, or keeps sending into the next case.
 """
+import io
 import json
 import os
 import signal
@@ -255,7 +256,12 @@ class Adapter:
                                   "t": round(time.monotonic() - self._t0, 4)})
 
     def _read_stdout(self):
-        f = self.proc.stdout
+        # The pipes are unbuffered (bufsize=0, so a request is written at
+        # once), and readline() on an unbuffered pipe reads one byte per
+        # system call: about 400 us per reply on this machine, against 35 us
+        # for the adapter's own round trip.  A buffered reader takes what
+        # the pipe holds and still returns at each newline.
+        f = io.BufferedReader(self.proc.stdout, buffer_size=1 << 16)
         failure = None
         while True:
             try:

@@ -29,6 +29,7 @@ group, which is killed at the end.
 Exit status (README contract): 0 every check passed (SKIP is not a failure), 1 a check
 failed, 3 the checker itself broke, 4 usage (no command, or it cannot be started).
 """
+import io
 import json
 import os
 import queue
@@ -70,8 +71,9 @@ class Session:
             t.start()
 
     def _read_out(self):
+        out = io.BufferedReader(self.proc.stdout, buffer_size=1 << 16)  # a byte per read() otherwise
         while True:
-            raw = self.proc.stdout.readline()
+            raw = out.readline()
             if not raw:
                 break
             if not raw.endswith(b"\n"):
