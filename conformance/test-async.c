@@ -94,6 +94,80 @@ void cf_async_callback_burst(const cf_variant_t *v) {
     ck_assert_msg(cf_cb_calls(&cb[i]) == 1, "ASYNC-02: callback %d ran %d times", i, cf_cb_calls(&cb[i]));
 }
 
+/* ---- ASYNC-02: Begin from inside a callback ----------------------------- */
+
+/* One operation of a chain: each callback begins the next operation before
+ * it records its own call, so the operation it begins was begun on the
+ * callback's thread. */
+enum { CHAIN = 4 };
+typedef struct chain_link {
+  cf_cb_t cb;           /* first: cf_callback takes the state as a cf_cb_t */
+  cf_pair_t *p;
+  const uint8_t *buf;
+  struct chain_link *next;
+  apmsock_result_t next_r;
+  apmsock_kind_t next_kind;
+} chain_link_t;
+
+static void chain_callback(apmsock_result_t r) {
+  chain_link_t *l = apmsock_result_state(r);
+  if (l->next != NULL) {
+    apmsock_error_t e = {0};
+    l->next_kind = cf_begin(l->p, l->buf, SMALL, 0, SMALL, 0, chain_callback, l->next, &l->next_r, &e);
+  }
+  cf_callback(r); /* Ends r, records the thread, then signals: the writes above are published */
+}
+
+void cf_async_callback_begins(const cf_variant_t *v) {
+  /* A callback that begins the next operation (the documented pattern:
+   * send again from the callback) is itself a thread that called Begin: the
+   * next callback must run once, and on another thread than the callback
+   * that began it.  A chain of CHAIN operations, so that a Begin made on
+   * each of an implementation's callback threads is seen. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  static chain_link_t link[CHAIN];
+  uint8_t buf[SMALL];
+  cf_pattern(buf, SMALL, 48);
+  for (int i = 0; i < CHAIN; i++) {
+    memset(&link[i], 0, sizeof(link[i]));
+    cf_cb_init(&link[i].cb);
+    link[i].cb.end_in_cb = 1;
+    link[i].cb.s = p.s;
+    link[i].cb.method = v->method;
+    link[i].p = &p;
+    link[i].buf = buf;
+    link[i].next = i + 1 < CHAIN ? &link[i + 1] : NULL;
+  }
+  apmsock_result_t r0;
+  apmsock_error_t e = {0};
+  cf_expect_ok(cf_begin(&p, buf, SMALL, 0, SMALL, 0, chain_callback, &link[0], &r0, &e), &e, "Begin");
+  for (int i = 0; i < CHAIN; i++) {
+    ck_assert_msg(cf_cb_wait(&link[i].cb, 1, CF_WAIT_MS),
+                  i == 0 ? "ASYNC-02: the callback of operation %d never ran"
+                         : "ASYNC-02: the callback of operation %d, begun inside the previous callback, never ran",
+                  i);
+    ck_assert_msg(link[i].cb.end_kind == APMSOCK_OK && link[i].cb.end_bytes == SMALL,
+                  "ASYNC-02: End of operation %d in its callback: %s, %d bytes", i,
+                  apmsock_kind_name(link[i].cb.end_kind), link[i].cb.end_bytes);
+    ck_assert_msg(i + 1 == CHAIN || link[i].next_kind == APMSOCK_OK,
+                  "ASYNC-02: Begin inside callback %d threw %s", i, apmsock_kind_name(link[i].next_kind));
+  }
+  ck_assert_msg(!pthread_equal(link[0].cb.thread, pthread_self()),
+                "ASYNC-02: the callback ran on the thread that called Begin");
+  for (int i = 1; i < CHAIN; i++)
+    ck_assert_msg(!pthread_equal(link[i].cb.thread, link[i - 1].cb.thread),
+                  "ASYNC-02: the callback of operation %d ran on the callback thread that began it", i);
+  for (int i = 0; i < CHAIN; i++) cf_expect_peer_gets(&p, buf, SMALL, "ASYNC-02");
+  cf_release(r0);
+  for (int i = 0; i + 1 < CHAIN; i++) cf_release(link[i].next_r);
+  cf_pair_close(&p);
+  apmsock_cleanup();
+  for (int i = 0; i < CHAIN; i++)
+    ck_assert_msg(cf_cb_calls(&link[i].cb) == 1, "ASYNC-02: the callback of operation %d ran %d times",
+                  i, cf_cb_calls(&link[i].cb));
+}
+
 void cf_async_end_in_callback(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, 0);
