@@ -486,9 +486,10 @@ static bool sec_policy(const struct sockaddr *d, void *ctx) {
   return !atomic_load(&sec_deny);
 }
 
-void cf_sec_denied(const cf_variant_t *v) {
+/* pair_flags: how the socket under test got its connection (cf_pair_open). */
+static void sec_denied(const cf_variant_t *v, int pair_flags) {
   cf_pair_t p;
-  cf_pair_open(v, &p, 0);
+  cf_pair_open(v, &p, pair_flags);
   int marker;
   apmsock_set_send_policy(sec_policy, &marker);
   atomic_store(&sec_deny, 1);
@@ -513,6 +514,16 @@ void cf_sec_denied(const cf_variant_t *v) {
   cf_pair_close(&p);
   apmsock_cleanup();
   ck_assert_msg(cf_cb_calls(&cb) == 0, "SEC-01: the denied send ran its callback");
+}
+
+void cf_sec_denied(const cf_variant_t *v) {
+  sec_denied(v, 0);
+}
+
+void cf_sec_denied_accepted(const cf_variant_t *v) {
+  /* A socket that Accept made: its remote host is the peer that connected,
+   * and the policy is asked about that peer as for a socket that connected. */
+  sec_denied(v, CF_PAIR_ACCEPT);
 }
 
 /* ---- EX-01 --------------------------------------------------------------------- */

@@ -176,6 +176,8 @@
   XX(SEC, SEC_01, udp_v4_send, cf_sec_denied, CF_UDP, AF_INET, CF_SEND)             \
   CF_V46(XX, SEC, SEC_01, cf_sec_denied, CF_TCP, tcp, CF_SEND, send)                \
   XX(SEC, SEC_01, tcp_v4_send_to, cf_sec_denied, CF_TCP, AF_INET, CF_SEND_TO)       \
+  XX(SEC, SEC_01, tcp_v4_send_accepted, cf_sec_denied_accepted, CF_TCP, AF_INET, CF_SEND) \
+  XX(SEC, SEC_01, tcp_v6_send_to_accepted, cf_sec_denied_accepted, CF_TCP, AF_INET6, CF_SEND_TO) \
   CF_V46(XX, EX, EX_01, cf_example, CF_TCP, tcp, CF_SEND_TO, send_to)
 
 /* The TCase families, in run order, and each one's timeout in seconds
