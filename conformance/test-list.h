@@ -71,6 +71,7 @@
   XX(ERR, ERR_04, udp_v4_every_call, cf_err_disposed_every_call, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_04, tcp_v6_every_call, cf_err_disposed_every_call, CF_TCP, AF_INET6, CF_SEND) \
   XX(ERR, ERR_04, zero_handle, cf_err_zero_handle, CF_NA, AF_INET, CF_NA)           \
+  XX(ERR, ERR_04, udp_v4_reused_slot, cf_err_disposed_reused_slot, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_04, forged_handles, cf_err_forged_handles, CF_NA, AF_INET, CF_NA)     \
   XX(ERR, ERR_05, udp_v4_send_to, cf_err_family_mismatch, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_05, udp_v6_send_to_v4_endpoint_info, cf_err_v4_on_v6_info, CF_UDP, AF_INET6, CF_SEND_TO) \
@@ -142,6 +143,8 @@
   CF_V8(XX, END, END_02, cf_end_foreign)                                            \
   XX(END, END_02, udp_v6_send_to_released_result_calls, cf_end_released_everywhere, CF_UDP, AF_INET6, CF_SEND_TO) \
   XX(END, END_02, tcp_v4_send_released_result_calls, cf_end_released_everywhere, CF_TCP, AF_INET, CF_SEND) \
+  XX(END, END_02, udp_v4_send_to_reused_record, cf_end_released_reused, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(END, END_02, tcp_v6_send_reused_record, cf_end_released_reused, CF_TCP, AF_INET6, CF_SEND) \
   CF_V8(XX, END, END_03, cf_end_twice)                                              \
   CF_V46(XX, END, END_03, cf_end_twice_failed, CF_UDP, udp, CF_SEND_TO, send_to_failed) \
   CF_V46(XX, END, END_04, cf_end_failed_datagram, CF_UDP, udp, CF_SEND_TO, send_to) \
