@@ -129,6 +129,7 @@
   XX(ASYNC, ASYNC_02, tcp_v6_send_burst, cf_async_callback_burst, CF_TCP, AF_INET6, CF_SEND) \
   XX(ASYNC, ASYNC_02, udp_v4_send_to_from_callback, cf_async_callback_begins, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ASYNC, ASYNC_02, tcp_v6_send_from_callback, cf_async_callback_begins, CF_TCP, AF_INET6, CF_SEND) \
+  XX(ASYNC, ASYNC_02, udp_v4_send_to_spaced, cf_async_callback_spaced, CF_UDP, AF_INET, CF_SEND_TO) \
   CF_V8(XX, ASYNC, ASYNC_03, cf_async_end_in_callback)                              \
   CF_V8(XX, ASYNC, ASYNC_04, cf_async_no_callback)                                  \
   CF_VTCP(XX, ASYNC, ASYNC_05, cf_async_end_blocks)                                 \
