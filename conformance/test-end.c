@@ -191,6 +191,38 @@ void cf_end_released_everywhere(const cf_variant_t *v) {
   cf_pair_close(&p);
 }
 
+void cf_end_released_reused(const cf_variant_t *v) {
+  /* A released result stays nobody's when the implementation has given its
+   * record to the next operation (a thread's next Begin, in an
+   * implementation that reuses records): it must not name that operation,
+   * and releasing it again must not release the new one. */
+  cf_pair_t p;
+  cf_pair_open(v, &p, 0);
+  uint8_t buf[SMALL];
+  cf_pattern(buf, SMALL, 58);
+  apmsock_result_t old, r;
+  apmsock_error_t e = {0};
+  int32_t n = -1;
+  cf_expect_ok(cf_begin(&p, buf, SMALL, 0, SMALL, 0, NULL, NULL, &old, &e), &e, "Begin");
+  cf_expect_ok(cf_end(&p, old, &n, &e), &e, "End");
+  cf_release(old);
+  cf_expect_ok(cf_begin(&p, buf, SMALL, 0, SMALL, 0, NULL, &p, &r, &e), &e, "the next Begin");
+  ck_assert_msg(r.handle != old.handle, "END-02: the next operation's result has the released handle");
+  apmsock_result_status_t st;
+  cf_expect_kind(apmsock_result_status(old, &st, &e), &e, APMSOCK_ARGUMENT, "asyncResult",
+                 "END-02: status of a released result whose record was reused");
+  ck_assert_msg(apmsock_result_state(old) == NULL, "END-02: AsyncState of a released result");
+  cf_expect_kind(cf_end(&p, old, &n, &e), &e, APMSOCK_ARGUMENT, "asyncResult",
+                 "END-02: End of a released result whose record was reused");
+  cf_expect_kind(apmsock_result_release(old, &e), &e, APMSOCK_ARGUMENT, "asyncResult",
+                 "END-02: release of a released result whose record was reused");
+  ck_assert_msg(apmsock_result_state(r) == &p, "END-02: the next operation lost its state");
+  cf_end_ok(&p, r, SMALL, "END-02: End of the next operation");
+  cf_expect_peer_gets(&p, buf, SMALL, "END-02: the first send");
+  cf_expect_peer_gets(&p, buf, SMALL, "END-02: the next send");
+  cf_pair_close(&p);
+}
+
 void cf_end_twice_failed(const cf_variant_t *v) {
   /* A second End of an operation that failed: InvalidOperation, not the
    * failure again. */

@@ -156,6 +156,35 @@ void cf_err_disposed(const cf_variant_t *v) {
   cf_pair_close(&p);
 }
 
+void cf_err_disposed_reused_slot(const cf_variant_t *v) {
+  /* "after close every call on it answers ObjectDisposedException", also
+   * once the implementation has given what the closed handle named to a
+   * new socket (an implementation that reuses slots does it at once): the
+   * old handle must not name the new socket, and closing it again must not
+   * close the new one. */
+  struct sockaddr_storage ra;
+  int rfd = cf_udp_receiver(v->family, &ra);
+  apmsock_socket_t old, s;
+  apmsock_error_t e = {0};
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_DGRAM, &old, &e), &e, "open");
+  cf_expect_ok(apmsock_close(old, &e), &e, "Close");
+  cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_DGRAM, &s, &e), &e,
+               "open a second socket");
+  ck_assert_msg(s.handle != old.handle, "ERR-04: the new socket has the closed socket's handle");
+  uint8_t buf[16];
+  cf_pattern(buf, sizeof(buf), 3);
+  apmsock_result_t r = {0x5a5a};
+  cf_expect_kind(apmsock_begin_send_to(old, buf, sizeof(buf), 0, sizeof(buf), 0, CF_SA(&ra), NULL,
+                                       NULL, &r, &e),
+                 &e, APMSOCK_OBJECT_DISPOSED, NULL, "ERR-04: BeginSendTo on the closed socket's handle");
+  ck_assert_msg(r.handle == 0, "ERR-04: a Begin that threw left a result");
+  ck_assert_msg(!cf_fd_readable_now(rfd), "ERR-04: the closed socket's handle sent a datagram");
+  cf_expect_ok(apmsock_close(old, &e), &e, "ERR-04: closing the closed socket again is a no-op");
+  cf_expect_sentinel_to(s, &ra, rfd, "ERR-04: the new socket after Close of the old handle");
+  apmsock_close(s, NULL);
+  close(rfd);
+}
+
 void cf_err_family_mismatch(const cf_variant_t *v) {
   /* SHOULD: an IPv6 remoteEP on an IPv4 socket is AddressFamilyNotSupported,
    * from Begin (known before any byte), nothing sent. */

@@ -53,6 +53,47 @@ static const apmsock_trace_record_t *find_rec(int event, apmsock_kind_t kind) {
   return NULL;
 }
 
+/* A send that fails is traced with its outcome, the SocketException's
+ * SocketError included: over UDP an oversize datagram (MessageSize, from
+ * End for BeginSendTo), over TCP a BeginSend on a stream socket that never
+ * connected (NotConnected, from Begin), so the pair stays usable. */
+static void trace_failed_send(const cf_variant_t *v, cf_pair_t *p) {
+  bool udp = v->transport == CF_UDP;
+  int se = udp ? APMSOCK_SE_MESSAGE_SIZE : APMSOCK_SE_NOT_CONNECTED;
+  int32_t size = udp ? (int32_t)cf_max_datagram(v->family) + 1 : 100;
+  uint8_t *big = cf_pattern_alloc((size_t)size, 73);
+  apmsock_socket_t s = p->s;
+  apmsock_error_t e = {0};
+  if (!udp)
+    cf_expect_ok(apmsock_socket_open(cf_apm_family(v->family), APMSOCK_STREAM, &s, &e), &e,
+                 "open an unconnected stream socket");
+  apmsock_result_t r = {0};
+  apmsock_kind_t k = udp ? cf_begin(p, big, size, 0, size, 0, NULL, NULL, &r, &e)
+                         : apmsock_begin_send(s, big, size, 0, size, 0, NULL, NULL, &r, &e);
+  if (k == APMSOCK_OK) {
+    int32_t n = -1;
+    k = udp ? cf_end(p, r, &n, &e) : apmsock_end_send(s, r, &n, &e);
+    cf_release(r);
+  }
+  cf_expect_socket_error(k, &e, se, "TRACE-01: the failing send");
+  const apmsock_trace_record_t *f = NULL;
+  uint64_t start = cf_now_ms();
+  while (f == NULL && cf_now_ms() - start < CF_WAIT_MS) {
+    pthread_mutex_lock(&tr.mu);
+    f = find_rec(APMSOCK_TRACE_COMPLETE, APMSOCK_SOCKET);
+    if (f == NULL) f = find_rec(APMSOCK_TRACE_BEGIN, APMSOCK_SOCKET);
+    pthread_mutex_unlock(&tr.mu);
+    if (f == NULL) sched_yield();
+  }
+  ck_assert_msg(f != NULL, "TRACE-01: the failed send left no record with its SocketException");
+  ck_assert_msg(f->socket == s.handle, "TRACE-01: the failure's record names another socket");
+  ck_assert_msg(f->socket_error == se, "TRACE-01: the failure's record has SocketError %d (%s), expected %d (%s)",
+                f->socket_error, apmsock_socket_error_name(f->socket_error), se,
+                apmsock_socket_error_name(se));
+  if (!udp) apmsock_close(s, NULL);
+  free(big);
+}
+
 void cf_trace_sink(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, 0);
@@ -87,16 +128,18 @@ void cf_trace_sink(const cf_variant_t *v) {
                 c->size);
   ck_assert_msg(b->socket_error == 0 && c->socket_error == 0, "TRACE-01: success with a socket error");
   cf_expect_peer_gets(&p, buf, 100, "TRACE-01");
+  trace_failed_send(v, &p);
 
   /* Off: nothing, even from completions still on their way (cleanup waits). */
+  int on = rec_count();
   apmsock_trace_enable(false);
   ck_assert_msg(!apmsock_trace_enabled(), "TRACE-01: tracing did not switch off");
   cf_send_ok(&p, buf, 100, "TRACE-01: untraced send");
   cf_expect_peer_gets(&p, buf, 100, "TRACE-01 off");
   cf_pair_close(&p);
   apmsock_cleanup();
-  ck_assert_msg(rec_count() == 3, "TRACE-01: %d records after tracing was switched off",
-                rec_count() - 3);
+  ck_assert_msg(rec_count() == on, "TRACE-01: %d records after tracing was switched off",
+                rec_count() - on);
   apmsock_trace_set_sink(NULL, NULL);
 }
 
@@ -486,9 +529,10 @@ static bool sec_policy(const struct sockaddr *d, void *ctx) {
   return !atomic_load(&sec_deny);
 }
 
-void cf_sec_denied(const cf_variant_t *v) {
+/* pair_flags: how the socket under test got its connection (cf_pair_open). */
+static void sec_denied(const cf_variant_t *v, int pair_flags) {
   cf_pair_t p;
-  cf_pair_open(v, &p, 0);
+  cf_pair_open(v, &p, pair_flags);
   int marker;
   apmsock_set_send_policy(sec_policy, &marker);
   atomic_store(&sec_deny, 1);
@@ -513,6 +557,16 @@ void cf_sec_denied(const cf_variant_t *v) {
   cf_pair_close(&p);
   apmsock_cleanup();
   ck_assert_msg(cf_cb_calls(&cb) == 0, "SEC-01: the denied send ran its callback");
+}
+
+void cf_sec_denied(const cf_variant_t *v) {
+  sec_denied(v, 0);
+}
+
+void cf_sec_denied_accepted(const cf_variant_t *v) {
+  /* A socket that Accept made: its remote host is the peer that connected,
+   * and the policy is asked about that peer as for a socket that connected. */
+  sec_denied(v, CF_PAIR_ACCEPT);
 }
 
 /* ---- EX-01 --------------------------------------------------------------------- */

@@ -71,6 +71,7 @@
   XX(ERR, ERR_04, udp_v4_every_call, cf_err_disposed_every_call, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_04, tcp_v6_every_call, cf_err_disposed_every_call, CF_TCP, AF_INET6, CF_SEND) \
   XX(ERR, ERR_04, zero_handle, cf_err_zero_handle, CF_NA, AF_INET, CF_NA)           \
+  XX(ERR, ERR_04, udp_v4_reused_slot, cf_err_disposed_reused_slot, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_04, forged_handles, cf_err_forged_handles, CF_NA, AF_INET, CF_NA)     \
   XX(ERR, ERR_05, udp_v4_send_to, cf_err_family_mismatch, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ERR, ERR_05, udp_v6_send_to_v4_endpoint_info, cf_err_v4_on_v6_info, CF_UDP, AF_INET6, CF_SEND_TO) \
@@ -126,6 +127,9 @@
   CF_V8(XX, ASYNC, ASYNC_02, cf_async_callback_thread)                              \
   XX(ASYNC, ASYNC_02, udp_v4_send_to_burst, cf_async_callback_burst, CF_UDP, AF_INET, CF_SEND_TO) \
   XX(ASYNC, ASYNC_02, tcp_v6_send_burst, cf_async_callback_burst, CF_TCP, AF_INET6, CF_SEND) \
+  XX(ASYNC, ASYNC_02, udp_v4_send_to_from_callback, cf_async_callback_begins, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(ASYNC, ASYNC_02, tcp_v6_send_from_callback, cf_async_callback_begins, CF_TCP, AF_INET6, CF_SEND) \
+  XX(ASYNC, ASYNC_02, udp_v4_send_to_spaced, cf_async_callback_spaced, CF_UDP, AF_INET, CF_SEND_TO) \
   CF_V8(XX, ASYNC, ASYNC_03, cf_async_end_in_callback)                              \
   CF_V8(XX, ASYNC, ASYNC_04, cf_async_no_callback)                                  \
   CF_VTCP(XX, ASYNC, ASYNC_05, cf_async_end_blocks)                                 \
@@ -140,6 +144,8 @@
   CF_V8(XX, END, END_02, cf_end_foreign)                                            \
   XX(END, END_02, udp_v6_send_to_released_result_calls, cf_end_released_everywhere, CF_UDP, AF_INET6, CF_SEND_TO) \
   XX(END, END_02, tcp_v4_send_released_result_calls, cf_end_released_everywhere, CF_TCP, AF_INET, CF_SEND) \
+  XX(END, END_02, udp_v4_send_to_reused_record, cf_end_released_reused, CF_UDP, AF_INET, CF_SEND_TO) \
+  XX(END, END_02, tcp_v6_send_reused_record, cf_end_released_reused, CF_TCP, AF_INET6, CF_SEND) \
   CF_V8(XX, END, END_03, cf_end_twice)                                              \
   CF_V46(XX, END, END_03, cf_end_twice_failed, CF_UDP, udp, CF_SEND_TO, send_to_failed) \
   CF_V46(XX, END, END_04, cf_end_failed_datagram, CF_UDP, udp, CF_SEND_TO, send_to) \
@@ -174,6 +180,8 @@
   XX(SEC, SEC_01, udp_v4_send, cf_sec_denied, CF_UDP, AF_INET, CF_SEND)             \
   CF_V46(XX, SEC, SEC_01, cf_sec_denied, CF_TCP, tcp, CF_SEND, send)                \
   XX(SEC, SEC_01, tcp_v4_send_to, cf_sec_denied, CF_TCP, AF_INET, CF_SEND_TO)       \
+  XX(SEC, SEC_01, tcp_v4_send_accepted, cf_sec_denied_accepted, CF_TCP, AF_INET, CF_SEND) \
+  XX(SEC, SEC_01, tcp_v6_send_to_accepted, cf_sec_denied_accepted, CF_TCP, AF_INET6, CF_SEND_TO) \
   CF_V46(XX, EX, EX_01, cf_example, CF_TCP, tcp, CF_SEND_TO, send_to)
 
 /* The TCase families, in run order, and each one's timeout in seconds

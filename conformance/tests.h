@@ -19,6 +19,10 @@ enum { CF_FAIL_NONE, CF_FAIL_PTHREAD_CREATE, CF_FAIL_UV_LOOP_INIT, CF_FAIL_UV_AS
        CF_FAIL_SEND_SHORT_RESET };  /* 1st: half the bytes, 2nd: ECONNRESET (FAULT-07) */
 void cf_setup_fault_arm(int what, int nth);
 int cf_setup_fault_fired(void);
+/* setup-fault.c: every FUTEX_WAIT made through syscall() first spins ns
+ * nanoseconds (0: off); how many waits were slowed since armed. */
+void cf_slow_futex_wait_arm(int ns);
+int cf_slow_futex_waits(void);
 
 /* test-gen.c: the body of `apmsock-conformance --trace-child` */
 int cf_trace_child_main(void);
