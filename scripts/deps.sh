@@ -4,7 +4,7 @@
 # package is missing.
 set -eu
 PKGS="gcc libc6-dev make pkg-config libuv1-dev libjansson-dev check gcovr python3 python3-pytest python3-pytest-xdist strace
-python3-pytest-timeout python3-yaml python3-jsonschema python3-lxml python3-jinja2 iproute2 util-linux
+python3-pytest-timeout python3-yaml python3-jsonschema python3-fastjsonschema python3-lxml python3-jinja2 iproute2 util-linux
 mono-mcs mono-runtime chromium chromium-driver"
 missing=""
 for p in $PKGS; do

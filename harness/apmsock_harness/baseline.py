@@ -39,6 +39,7 @@ the gate (usage error) until a person replaces it.
 import yaml
 
 from .verdict import VERDICTS, MODES
+from .files import load_yaml
 
 # Exit codes of docs/DESIGN.md section 4, for every tool that gates a run.
 EXIT_MATCH, EXIT_REGRESSION, EXIT_UNEXPECTED_PASS, EXIT_HARNESS, EXIT_USAGE = 0, 1, 2, 3, 4
@@ -104,7 +105,7 @@ def _entries(doc, path):
 def load(path):
     try:
         with open(path, encoding="utf-8") as f:
-            doc = yaml.safe_load(f)
+            doc = load_yaml(f)
     except FileNotFoundError:
         raise BaselineError("%s: no such baseline" % path)
     except OSError as e:

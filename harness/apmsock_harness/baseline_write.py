@@ -22,10 +22,10 @@ import json
 import os
 import re
 
-import yaml
 
 from . import baseline
 from .files import write_file
+from .files import load_yaml
 
 OTHER = {"documented": "portable", "portable": "documented"}
 
@@ -198,7 +198,7 @@ def update(path, impl, cases, profile):
         raise baseline.BaselineError("%s: no such baseline (--write-baseline makes a new one)" % path)
     entries = baseline.load(path)
     with open(path, encoding="utf-8") as f:
-        doc = yaml.safe_load(f)
+        doc = load_yaml(f)
     name = doc.get("implementation", impl) if isinstance(doc, dict) else impl
     entries, changes = update_entries(entries, cases, profile)
     if changes:

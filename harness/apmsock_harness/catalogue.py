@@ -7,6 +7,7 @@ import os
 import re
 
 import yaml
+from .files import load_yaml
 
 LEVELS = ("MUST", "SHOULD", "INFO")
 FAMILIES = ("ARG", "ERR", "CONN", "BCAST", "SIZE", "FLAGS", "ASYNC", "END",
@@ -58,7 +59,7 @@ def load_document(path, seeds_dir=None):
     description): (seeds, {id: Clause})."""
     try:
         with open(path, encoding="utf-8") as f:
-            doc = yaml.safe_load(f)
+            doc = load_yaml(f)
     except OSError as e:
         raise CatalogueError("%s: cannot read: %s" % (path, e))
     except yaml.YAMLError as e:

@@ -11,6 +11,7 @@ import os
 import re
 
 import yaml
+from .files import load_yaml
 
 KIND_RE = re.compile(r'XX\(\s*(\w+)\s*,\s*"([^"]*)"\s*\)')
 SE_RE = re.compile(r'XX\(\s*(\w+)\s*,\s*"(\w+)"\s*,\s*(-?\d+)\s*,\s*(\w+)\s*,\s*"((?:[^"\\]|\\.)*)"\s*\)', re.S)
@@ -50,7 +51,7 @@ def from_header(text):
 def load(path):
     try:
         with open(path, encoding="utf-8") as f:
-            doc = yaml.safe_load(f) or {}
+            doc = load_yaml(f) or {}
     except (OSError, yaml.YAMLError) as e:
         raise TableError("%s: %s" % (path, e))
     for key in ("exceptions", "socket_errors"):

@@ -20,6 +20,8 @@ import shlex
 
 import yaml
 
+from .files import load_yaml
+
 
 class RegistryError(Exception):
     pass
@@ -41,7 +43,7 @@ def load(root):
     path = os.path.join(root, "fixtures", "implementations.yaml")
     try:
         with open(path, encoding="utf-8") as f:
-            doc = yaml.safe_load(f) or {}
+            doc = load_yaml(f) or {}
     except (OSError, yaml.YAMLError) as e:
         raise RegistryError("%s: %s" % (path, e))
     impls = doc.get("implementations")
@@ -102,7 +104,7 @@ def load_impl_file(path):
     """One entry, alone in a YAML file anywhere on disk."""
     try:
         with open(path, encoding="utf-8") as f:
-            d = yaml.safe_load(f)
+            d = load_yaml(f)
     except OSError as e:
         raise RegistryError("--impl-file %s: cannot read: %s" % (path, e.strerror))
     except yaml.YAMLError as e:

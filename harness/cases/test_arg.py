@@ -3,14 +3,14 @@ fixtures/cases/arg.yaml through the adapter."""
 import os
 
 import pytest
-import yaml
 
 from apmsock_harness import setups
 from apmsock_harness.case import expect_error, pat
+from apmsock_harness.files import load_yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 with open(os.path.join(ROOT, "fixtures", "cases", "arg.yaml"), encoding="utf-8") as _f:
-    TABLE = yaml.safe_load(_f)
+    TABLE = load_yaml(_f)
 
 METHODS = ("send", "send_to")
 # a datagram socket over IPv4 and a stream over IPv6 cover both kinds and families

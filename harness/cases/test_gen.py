@@ -2,11 +2,11 @@
 import os
 
 import pytest
-import yaml
 
 from apmsock_harness import net, setups
 from apmsock_harness.adapter import Unsupported
 from apmsock_harness.case import expect_error, text
+from apmsock_harness.files import load_yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SE = "System.Net.Sockets.SocketException"
@@ -192,7 +192,7 @@ def test_SEC_01_denied_accepted(h, ip, method):
 
 
 with open(os.path.join(ROOT, "fixtures", "example", "ex01.yaml"), encoding="utf-8") as _f:
-    EX = yaml.safe_load(_f)
+    EX = load_yaml(_f)
 
 
 @pytest.mark.clause("EX-01")

@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from .html_common import CSS
 from .verdicts import SEVERITY, css_class, worst
+from apmsock_harness.files import load_yaml
 
 FUNC_RE = re.compile(r"^test_([A-Z]+)_(\d\d)(?:_(\w+))?$")
 TABLE_RE = re.compile(r"^test_([A-Z]+)_table$")
@@ -45,7 +46,7 @@ def load(path):
         return None
     try:
         with open(path, encoding="utf-8") as f:
-            doc = yaml.safe_load(f) or {}
+            doc = load_yaml(f) or {}
     except (OSError, yaml.YAMLError) as e:
         raise PeersError("%s: %s" % (path, e))
     if not isinstance(doc.get("peers", []), list) or not isinstance(doc.get("suites", {}), dict):

@@ -34,7 +34,7 @@ def _case(**kw):
     return {"suite": "harness", "implementation": {"id": "x"}, "profile": "documented", "cases": [c]}
 
 
-@pytest.mark.parametrize("bad, why", [
+REJECTED = [
     (_case(verdict="MAYBE"), "verdict"),
     (_case(clause="CONN-7"), "clause"),
     (_case(clause="FOO-01"), "clause"),
@@ -44,11 +44,35 @@ def _case(**kw):
     (_case(duration_s=-1), "duration"),
     ({"suite": "nope", "implementation": {"id": "x"}, "profile": "documented", "cases": []}, "suite"),
     ({"suite": "c", "implementation": {"id": "x y"}, "profile": "documented", "cases": []}, "id"),
-])
+]
+
+
+@pytest.mark.parametrize("bad, why", REJECTED)
 def test_schema_rejects(bad, why):
     with pytest.raises(ReportError) as e:
         runfiles.validate_run(bad, "synthetic")
     assert "synthetic" in str(e.value)
+
+
+@pytest.mark.parametrize("bad, why", REJECTED)
+def test_fast_and_full_validators_agree(bad, why):
+    """The fast path (fastjsonschema, draft 7) must reject what jsonschema
+    (2020-12) rejects: a document it let through would never be looked at
+    again."""
+    if runfiles.fastjsonschema is None:
+        pytest.skip("python3-fastjsonschema is not installed")
+    full = list(runfiles._validator("#/$defs/run").iter_errors(bad))
+    assert full, why
+    with pytest.raises(runfiles.fastjsonschema.JsonSchemaException):
+        runfiles._fast_validator("#/$defs/run")(bad)
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(DATA, "runs", "*.json"))))
+def test_fast_validator_accepts_what_jsonschema_accepts(path):
+    if runfiles.fastjsonschema is None:
+        pytest.skip("python3-fastjsonschema is not installed")
+    with open(path) as f:
+        runfiles._fast_validator("#/$defs/run")(json.load(f))
 
 
 def test_schema_accepts_a_crash_with_signal():
