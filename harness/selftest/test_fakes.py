@@ -3,6 +3,7 @@ ERROR verdict with its mode and evidence, and the run must go on (the
 adapter restarted) and end, never hang."""
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -49,13 +50,20 @@ def test_driver_reports_each_breakage(monkeypatch, mode, want, sig):
     a.stop(1.0)
 
 
-def _gone(pid):
-    """True when pid has ended: no such process, or a zombie waiting for its reaper."""
+def _gone(pid, timeout=5.0):
+    """True when pid ends within timeout (a zombie waiting for its reaper
+    counts as ended).  Waits on a pidfd, which turns readable at the exit:
+    a killed process closes its files before it becomes a zombie, so the
+    readers' end of file can come first, and /proc read once then showed
+    it still running on a loaded machine."""
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
         return True
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    finally:
+        os.close(fd)
 
 
 def test_a_timed_out_adapters_children_end_with_it(monkeypatch):
