@@ -237,7 +237,8 @@ def test_CTX_01_long_run(h, method):
             assert r.ok, "Begin threw %s" % r.error
             cb = h.wait_callback(r.result["result"])
             assert cb, "the callback did not run"
-            assert cb[0].get("end", {}).get("ok", True), "End in the callback threw: %r" % cb[0]
+            end = cb[0].get("end")
+            assert end and end.get("ok"), "End in the callback did not return: %r" % cb[0]
             h.ok("release", result=r.result["result"])
             rcv.recv(what="a datagram of the long run")
 
