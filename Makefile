@@ -13,6 +13,11 @@ B       := build/$(VARIANT)
 REPORTS ?= reports
 # Python tools come from Debian's packages: never the pyenv python on PATH.
 PYTHON  ?= /usr/bin/python3
+# Python keeps its compiled modules (__pycache__/, ignored by git).  Some
+# machines' environments set PYTHONDONTWRITEBYTECODE, and then every pytest
+# process compiled and assert-rewrote the suite again: about 0.5 s of CPU
+# each, some 2 s of a harness run.  An empty value is "unset" to Python.
+export PYTHONDONTWRITEBYTECODE :=
 PREFIX  ?= /usr/local
 
 CC      ?= gcc
