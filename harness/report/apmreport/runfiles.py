@@ -6,7 +6,6 @@ import glob
 import json
 import os
 
-import jsonschema
 
 try:
     import fastjsonschema
@@ -31,6 +30,10 @@ def schema():
 
 
 def _validator(ref):
+    # imported here: it is needed only to explain a file fastjsonschema
+    # refused (or without fastjsonschema), and its import is ~0.2 s of a
+    # report build's ~1 s
+    import jsonschema
     root = schema()
     sub = {"$schema": root["$schema"], "$defs": root["$defs"], "$ref": ref}
     return jsonschema.Draft202012Validator(root if ref == "#" else sub)
