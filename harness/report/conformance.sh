@@ -133,7 +133,13 @@ for profile in $profiles; do
   fi
   # One line per failing case: the evidence is in the report, and a foreign
   # implementation's expected failures would otherwise bury the gate's verdict.
-  "$RUNNER" --impl "$IMPL" "${runner_impl[@]}" --profile "$profile" --reports "$REPORTS" -- --tb=line
+  # Beside the C suite the two share two cores: fewer xdist workers (each one
+  # imports and collects the suite again) leave the C suite its CPU.
+  # HARNESS_WORKERS overrides; alone, conform's default.
+  workers=${HARNESS_WORKERS:-}
+  [ -z "$workers" ] && [ -n "$c_pid" ] && workers=2
+  "$RUNNER" --impl "$IMPL" "${runner_impl[@]}" --profile "$profile" --reports "$REPORTS" \
+    ${workers:+-n "$workers"} -- --tb=line
   rc=$?
   for p in documented portable; do
     if [ ! -s "$REPORTS/runs/$IMPL-harness-$p.json" ] && [ "$rc" -ne 4 ]; then
