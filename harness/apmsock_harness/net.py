@@ -144,20 +144,33 @@ class TcpConn(Peer):
         self.eof = False
 
     def read_exact(self, n, timeout=5.0):
+        # Straight into self.data, grown once to n: the cases read sends of
+        # several MiB, and each intermediate copy of those (a chunk, the
+        # grown array, a slice, its bytes) cost ~1000 page faults here.
         deadline = time.monotonic() + timeout
-        while len(self.data) < n:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
-                raise PeerError("%s: got %d of %d bytes within %.1f s"
-                                % (self.label, len(self.data), n, timeout))
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                self.eof = True
-                raise PeerError("%s: connection closed after %d of %d bytes"
-                                % (self.label, len(self.data), n))
-            self.data += chunk
-        self.received = [bytes(self.data)]
-        return bytes(self.data[:n])
+        have = len(self.data)
+        if have < n:
+            grown = bytearray(n)  # zeroed by the allocator, not by a copy
+            grown[:have] = self.data
+            self.data = grown
+            view = memoryview(self.data)
+            try:
+                while have < n:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                        raise PeerError("%s: got %d of %d bytes within %.1f s"
+                                        % (self.label, have, n, timeout))
+                    k = self.sock.recv_into(view[have:n])
+                    if k == 0:
+                        self.eof = True
+                        raise PeerError("%s: connection closed after %d of %d bytes"
+                                        % (self.label, have, n))
+                    have += k
+            finally:
+                view.release()
+                del self.data[have:]  # what did not arrive is not data
+        self.received = [self.data]  # described (length, first bytes) only if evidence is kept
+        return bytes(memoryview(self.data)[:n])
 
     def read_available(self, timeout=0.0):
         """What arrived so far (waiting at most timeout for the first byte)."""
@@ -173,7 +186,7 @@ class TcpConn(Peer):
                     self.eof = True
                     break
                 self.data += chunk
-        self.received = [bytes(self.data)]
+        self.received = [self.data]
         return bytes(self.data)
 
     def start_reading(self, n, timeout=10.0):
