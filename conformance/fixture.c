@@ -334,8 +334,7 @@ void cf_send_ok(cf_pair_t *p, const uint8_t *buf, int32_t size, const char *what
 }
 
 void cf_expect_peer_gets(cf_pair_t *p, const uint8_t *buf, size_t n, const char *what) {
-  uint8_t *got = malloc(n + 1);
-  ck_assert(got != NULL);
+  uint8_t *got = cf_big_alloc(n + 1);
   if (p->v->transport == CF_UDP) {
     size_t len = cf_udp_recv(p->peer_fd, got, n + 1, NULL, what);
     ck_assert_msg(len == n, "%s: the receiver got a datagram of %zu bytes, expected %zu", what,
@@ -345,7 +344,7 @@ void cf_expect_peer_gets(cf_pair_t *p, const uint8_t *buf, size_t n, const char 
   }
   ck_assert_msg(n == 0 || memcmp(got, buf, n) == 0, "%s: the peer got other bytes than sent",
                 what);
-  free(got);
+  cf_big_free(got);
 }
 
 size_t cf_max_datagram(int family) { return family == AF_INET6 ? 65527 : 65507; }
@@ -394,8 +393,7 @@ void cf_expect_sentinel(cf_pair_t *p, const char *what) {
 /* ---- pending stream sends ---------------------------------------------- */
 
 uint8_t *cf_pattern_alloc(size_t n, unsigned seed) {
-  uint8_t *buf = malloc(n ? n : 1);
-  ck_assert_msg(buf != NULL, "fixture: malloc(%zu)", n);
+  uint8_t *buf = cf_big_alloc(n);
   cf_pattern(buf, n, seed);
   return buf;
 }
@@ -417,8 +415,7 @@ apmsock_result_t cf_begin_pending(cf_pair_t *p, const uint8_t *buf, int32_t size
 void cf_end_draining(cf_pair_t *p, apmsock_result_t r, const uint8_t *buf, size_t size,
                      const char *what) {
   char msg[256];
-  uint8_t *got = malloc(size ? size : 1);
-  ck_assert_msg(got != NULL, "fixture: malloc(%zu)", size);
+  uint8_t *got = cf_big_alloc(size);
   cf_drain_t d;
   cf_drain_start(&d, p->peer_fd, got, size, 1);
   apmsock_error_t e = {0};
@@ -430,7 +427,7 @@ void cf_end_draining(cf_pair_t *p, apmsock_result_t r, const uint8_t *buf, size_
   size_t total = cf_drain_join(&d);
   ck_assert_msg(total == size, "%s: the peer got %zu of %zu bytes", what, total, size);
   ck_assert_msg(memcmp(buf, got, size) == 0, "%s: the peer got other bytes than sent", what);
-  free(got);
+  cf_big_free(got);
 }
 
 /* ---- outcomes ------------------------------------------------------------ */
@@ -560,6 +557,93 @@ void cf_pattern(uint8_t *buf, size_t n, unsigned seed) {
     x = x * 16777619u + (uint32_t)(i >> 9);
     buf[i] = (uint8_t)(x >> 24);
   }
+}
+
+/* ---- big buffers --------------------------------------------------------- */
+
+/* Why huge pages: on the VMs the suite runs on, a 4 KiB page fault costs
+ * ~12 us, so filling or receiving into a fresh 4 MiB buffer spent ~12 ms in
+ * page faults alone, and the CF_BIG tests (forked one per test, every buffer
+ * fresh) made most of the suite's CPU time that way.  A 2 MiB-aligned region
+ * with MADV_HUGEPAGE takes one fault per 2 MiB (~0.3 ms for 4 MiB) where
+ * transparent huge pages are "always" or "madvise"; where they are "never",
+ * or madvise fails, the region keeps plain pages and only costs the time.
+ *
+ * Layout of a mapping (all of it reserved PROT_NONE, then the buffer's
+ * 2 MiB-aligned span made read-write):
+ *   [guard >= 1 page][span: n rounded up to 2 MiB, buffer at its end][guard]
+ * The buffer ends at an inaccessible page and the span begins after one, so
+ * an implementation reading past either end of a big buffer faults in every
+ * build (on the heap only ASan's redzones would have caught it).
+ *
+ * Invariant: every live mapping is in `bigs` with what munmap needs; a
+ * pointer not found there came from malloc.  The table is shared by all
+ * threads of a test (mutex); when it is full the allocation falls back to
+ * malloc, which cf_big_free handles the same way. */
+#define CF_HUGE ((size_t)2 << 20)
+#define CF_BIG_SLOTS 64
+
+static struct {
+  uint8_t *p;  /* what cf_big_alloc returned; NULL: slot free */
+  void *base;  /* the whole reservation, for munmap */
+  size_t len;
+} bigs[CF_BIG_SLOTS];
+static pthread_mutex_t bigs_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint8_t *big_map(size_t n) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t span = (n + CF_HUGE - 1) / CF_HUGE * CF_HUGE;
+  size_t len = span + CF_HUGE + page; /* alignment slack with the guards */
+  uint8_t *base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) return NULL;
+  uint8_t *a = (uint8_t *)(((uintptr_t)base + page + CF_HUGE - 1) & ~(uintptr_t)(CF_HUGE - 1));
+  if (mprotect(a, span, PROT_READ | PROT_WRITE) != 0) {
+    munmap(base, len);
+    return NULL;
+  }
+  (void)madvise(a, span, MADV_HUGEPAGE); /* advice only: plain pages otherwise */
+  uint8_t *p = a + span - n;
+  pthread_mutex_lock(&bigs_mu);
+  int slot = -1;
+  for (int i = 0; i < CF_BIG_SLOTS && slot < 0; i++)
+    if (bigs[i].p == NULL) slot = i;
+  if (slot >= 0) {
+    bigs[slot].p = p;
+    bigs[slot].base = base;
+    bigs[slot].len = len;
+  }
+  pthread_mutex_unlock(&bigs_mu);
+  if (slot < 0) { /* CK_FORK=no after many failed tests: heap instead */
+    munmap(base, len);
+    return NULL;
+  }
+  return p;
+}
+
+uint8_t *cf_big_alloc(size_t n) {
+  uint8_t *p = n >= CF_HUGE ? big_map(n) : NULL;
+  if (p == NULL) p = malloc(n ? n : 1);
+  ck_assert_msg(p != NULL, "fixture: cannot allocate %zu bytes", n);
+  return p;
+}
+
+void cf_big_free(uint8_t *p) {
+  if (p == NULL) return;
+  void *base = NULL;
+  size_t len = 0;
+  pthread_mutex_lock(&bigs_mu);
+  for (int i = 0; i < CF_BIG_SLOTS; i++)
+    if (bigs[i].p == p) {
+      base = bigs[i].base;
+      len = bigs[i].len;
+      bigs[i].p = NULL;
+      break;
+    }
+  pthread_mutex_unlock(&bigs_mu);
+  if (base != NULL)
+    munmap(base, len);
+  else
+    free(p);
 }
 
 uint8_t *cf_guarded(size_t n) {

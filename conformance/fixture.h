@@ -122,8 +122,8 @@ size_t cf_max_datagram(int family);
 void cf_release(apmsock_result_t r);
 
 /* ---- pending stream sends (CF_PAIR_SMALL, the peer not reading) ---------- */
-/* malloc(n) filled with cf_pattern(seed); fails the test when out of
- * memory.  The caller frees it. */
+/* cf_big_alloc(n) filled with cf_pattern(seed); fails the test when out of
+ * memory.  The caller frees it with cf_big_free. */
 uint8_t *cf_pattern_alloc(size_t n, unsigned seed);
 /* Begins a send of buf[0..size) with cb/state that must stay pending:
  * asserts Begin succeeds and WaitOne(0) is not signalled, the failure naming
@@ -166,7 +166,18 @@ void cf_callback(apmsock_result_t r);
 int cf_cb_wait(cf_cb_t *cb, int calls, int timeout_ms); /* 1 when reached */
 int cf_cb_calls(cf_cb_t *cb);
 
+/* ---- big buffers -------------------------------------------------------- */
+/* n bytes for a test's send or receive buffer, meant for the big ones
+ * (CF_BIG): from 2 MiB up a huge-page-backed mapping between inaccessible
+ * pages (a read past either end faults), below that malloc.  Contents
+ * undefined.  Any thread may call; fails the test when out of memory.  The
+ * caller owns it and gives it back with cf_big_free (never free). */
+uint8_t *cf_big_alloc(size_t n);
+/* Frees what cf_big_alloc or cf_pattern_alloc returned; NULL is a no-op. */
+void cf_big_free(uint8_t *p);
+
 /* ---- misc -------------------------------------------------------------- */
+/* n bytes that depend on the seed and on each position (deterministic). */
 void cf_pattern(uint8_t *buf, size_t n, unsigned seed);
 /* A buffer of n bytes that ends exactly at an inaccessible page: a read past
  * its end faults. */

@@ -91,7 +91,7 @@ static void trace_failed_send(const cf_variant_t *v, cf_pair_t *p) {
                 f->socket_error, apmsock_socket_error_name(f->socket_error), se,
                 apmsock_socket_error_name(se));
   if (!udp) apmsock_close(s, NULL);
-  free(big);
+  cf_big_free(big);
 }
 
 void cf_trace_sink(const cf_variant_t *v) {
