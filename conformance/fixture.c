@@ -589,9 +589,10 @@ void cf_pattern(uint8_t *buf, size_t n, unsigned seed) {
  * Layout of a mapping (all of it reserved PROT_NONE, then the buffer's
  * 2 MiB-aligned span made read-write):
  *   [guard >= 1 page][span: n rounded up to 2 MiB, buffer at its end][guard]
- * The buffer ends at an inaccessible page and the span begins after one, so
- * an implementation reading past either end of a big buffer faults in every
- * build (on the heap only ASan's redzones would have caught it).
+ * The buffer ends at an inaccessible page, so an implementation reading past
+ * its end faults in every build (on the heap only ASan's redzones caught
+ * it); the span begins after one, so reading before the start faults too
+ * when n is a multiple of 2 MiB (CF_BIG is).
  *
  * Invariant: every live mapping is in `bigs` with what munmap needs; a
  * pointer not found there came from malloc.  The table is shared by all
