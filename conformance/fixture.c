@@ -180,6 +180,10 @@ static void *drain_main(void *arg) {
     if (cf_now_ms() - start > 10u * CF_WAIT_MS) return NULL; /* never told to go */
     sched_yield();
   }
+  if (d->wide) { /* speed only: a refusal leaves the tiny window */
+    int wide = 256 * 1024;
+    (void)setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &wide, sizeof(wide));
+  }
   while (d->got < d->want) {
     if (!wait_readable(d->fd, CF_WAIT_MS)) break;
     ssize_t r = recv(d->fd, d->buf + d->got, d->want - d->got, MSG_DONTWAIT);
@@ -190,12 +194,13 @@ static void *drain_main(void *arg) {
   return NULL;
 }
 
-void cf_drain_start(cf_drain_t *d, int fd, uint8_t *buf, size_t want, int start_now) {
+void cf_drain_start(cf_drain_t *d, int fd, uint8_t *buf, size_t want, int flags) {
   d->fd = fd;
   d->buf = buf;
   d->want = want;
   d->got = 0;
-  atomic_init(&d->go, start_now);
+  d->wide = (flags & CF_DRAIN_WIDE) != 0;
+  atomic_init(&d->go, (flags & CF_DRAIN_NOW) != 0);
   ck_assert_msg(pthread_create(&d->th, NULL, drain_main, d) == 0, "fixture: pthread_create");
 }
 
@@ -417,7 +422,7 @@ void cf_end_draining(cf_pair_t *p, apmsock_result_t r, const uint8_t *buf, size_
   char msg[256];
   uint8_t *got = cf_big_alloc(size);
   cf_drain_t d;
-  cf_drain_start(&d, p->peer_fd, got, size, 1);
+  cf_drain_start(&d, p->peer_fd, got, size, CF_DRAIN_NOW | CF_DRAIN_WIDE);
   apmsock_error_t e = {0};
   int32_t n = -1;
   snprintf(msg, sizeof(msg), "%s: End once the peer reads", what);

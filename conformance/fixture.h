@@ -58,16 +58,24 @@ void cf_tcp_read_exact(int fd, void *buf, size_t n, const char *what);
 int cf_free_udp_port(int family, struct sockaddr_storage *addr);
 
 /* A thread that reads `want` bytes from a stream fd into buf, failing
- * (got < want) after CF_WAIT_MS without progress. */
+ * (got < want) after CF_WAIT_MS without progress.  Flags: CF_DRAIN_NOW
+ * starts reading at once, else on cf_drain_go.  CF_DRAIN_WIDE first widens
+ * fd's receive buffer: for a CF_PAIR_SMALL peer whose tiny window only had
+ * to keep a send pending until the drain starts.  Every byte still passes
+ * the implementation's tiny send buffer, in order, but in fewer loopback
+ * segments (4 MiB through a 4 KiB window cost ~25 ms of CPU a test).  Not
+ * for a test whose clause is the transfer through tiny buffers itself. */
+enum { CF_DRAIN_NOW = 1, CF_DRAIN_WIDE = 2 };
 typedef struct cf_drain {
   int fd;
   uint8_t *buf;
   size_t want;
   size_t got;
   pthread_t th;
+  int wide;      /* CF_DRAIN_WIDE given */
   atomic_int go; /* 0: wait for cf_drain_go (or start at once if created so) */
 } cf_drain_t;
-void cf_drain_start(cf_drain_t *d, int fd, uint8_t *buf, size_t want, int start_now);
+void cf_drain_start(cf_drain_t *d, int fd, uint8_t *buf, size_t want, int flags);
 void cf_drain_go(cf_drain_t *d);
 size_t cf_drain_join(cf_drain_t *d);
 

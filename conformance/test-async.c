@@ -380,7 +380,7 @@ void cf_async_end_blocks(const cf_variant_t *v) {
   uint8_t *buf = cf_pattern_alloc(CF_BIG, 42), *got = cf_big_alloc(CF_BIG);
   apmsock_result_t r = cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "ASYNC-05: the big send");
   cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 0);
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, CF_DRAIN_WIDE);
   waker_t w = {.tid = (pid_t)syscall(SYS_gettid), .drain = &d};
   atomic_init(&w.armed, 0);
   pthread_t th;
@@ -423,7 +423,7 @@ void cf_async_wait_handle(const cf_variant_t *v) {
   cf_expect_kind(apmsock_result_wait(r, -2, &sig, &e), &e, APMSOCK_ARGUMENT_OUT_OF_RANGE,
                  "millisecondsTimeout", "ASYNC-06: WaitOne(-2)");
   cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, CF_DRAIN_NOW | CF_DRAIN_WIDE);
   cf_expect_ok(apmsock_result_wait(r, -1, &sig, &e), &e, "WaitOne(-1)");
   ck_assert_msg(sig, "ASYNC-06: WaitOne(-1) returned without the operation completing");
   ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "ASYNC-06: no callback");
@@ -457,7 +457,7 @@ void cf_async_completed_synchronously_info(const cf_variant_t *v) {
     uint8_t *buf = cf_pattern_alloc(CF_BIG, 45), *got = cf_big_alloc(CF_BIG);
     r = cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "ASYNC-07: the big send");
     cf_drain_t d;
-    cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+    cf_drain_start(&d, p.peer_fd, got, CF_BIG, CF_DRAIN_NOW | CF_DRAIN_WIDE);
     cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End (big)");
     cf_expect_ok(apmsock_result_status(r, &st, &e), &e, "status");
     big_sync = st.completed_synchronously;
@@ -517,7 +517,7 @@ void cf_async_many_pending(const cf_variant_t *v) {
   cf_expect_ok(apmsock_result_wait(m.r[MANY - 1], 0, &sig, &e), &e, "WaitOne(0)");
   ck_assert_msg(!sig, "ASYNC-08: the last operation completed before the peer read");
   cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, total, 1);
+  cf_drain_start(&d, p.peer_fd, got, total, CF_DRAIN_NOW | CF_DRAIN_WIDE);
   for (int i = 0; i < MANY; i++) {
     int32_t n = -1;
     cf_expect_ok(cf_end(&p, m.r[i], &n, &e), &e, "ASYNC-08: End");

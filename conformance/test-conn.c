@@ -431,7 +431,7 @@ void cf_conn_large_stream(const cf_variant_t *v) {
   cf_pair_open(v, &p, CF_PAIR_SMALL);
   uint8_t *buf = cf_pattern_alloc(CF_BIG, 11), *got = cf_big_alloc(CF_BIG);
   cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, CF_DRAIN_NOW);
   cf_send_ok(&p, buf, CF_BIG, "CONN-11: a send far above the buffers");
   size_t total = cf_drain_join(&d);
   ck_assert_msg(total == CF_BIG, "CONN-11: the peer got %zu of %u bytes", total, CF_BIG);
