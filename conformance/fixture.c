@@ -180,6 +180,10 @@ static void *drain_main(void *arg) {
     if (cf_now_ms() - start > 10u * CF_WAIT_MS) return NULL; /* never told to go */
     sched_yield();
   }
+  if (d->wide) { /* speed only: a refusal leaves the tiny window */
+    int wide = 256 * 1024;
+    (void)setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &wide, sizeof(wide));
+  }
   while (d->got < d->want) {
     if (!wait_readable(d->fd, CF_WAIT_MS)) break;
     ssize_t r = recv(d->fd, d->buf + d->got, d->want - d->got, MSG_DONTWAIT);
@@ -190,12 +194,13 @@ static void *drain_main(void *arg) {
   return NULL;
 }
 
-void cf_drain_start(cf_drain_t *d, int fd, uint8_t *buf, size_t want, int start_now) {
+void cf_drain_start(cf_drain_t *d, int fd, uint8_t *buf, size_t want, int flags) {
   d->fd = fd;
   d->buf = buf;
   d->want = want;
   d->got = 0;
-  atomic_init(&d->go, start_now);
+  d->wide = (flags & CF_DRAIN_WIDE) != 0;
+  atomic_init(&d->go, (flags & CF_DRAIN_NOW) != 0);
   ck_assert_msg(pthread_create(&d->th, NULL, drain_main, d) == 0, "fixture: pthread_create");
 }
 
@@ -334,8 +339,7 @@ void cf_send_ok(cf_pair_t *p, const uint8_t *buf, int32_t size, const char *what
 }
 
 void cf_expect_peer_gets(cf_pair_t *p, const uint8_t *buf, size_t n, const char *what) {
-  uint8_t *got = malloc(n + 1);
-  ck_assert(got != NULL);
+  uint8_t *got = cf_big_alloc(n + 1);
   if (p->v->transport == CF_UDP) {
     size_t len = cf_udp_recv(p->peer_fd, got, n + 1, NULL, what);
     ck_assert_msg(len == n, "%s: the receiver got a datagram of %zu bytes, expected %zu", what,
@@ -345,7 +349,7 @@ void cf_expect_peer_gets(cf_pair_t *p, const uint8_t *buf, size_t n, const char 
   }
   ck_assert_msg(n == 0 || memcmp(got, buf, n) == 0, "%s: the peer got other bytes than sent",
                 what);
-  free(got);
+  cf_big_free(got);
 }
 
 size_t cf_max_datagram(int family) { return family == AF_INET6 ? 65527 : 65507; }
@@ -394,8 +398,7 @@ void cf_expect_sentinel(cf_pair_t *p, const char *what) {
 /* ---- pending stream sends ---------------------------------------------- */
 
 uint8_t *cf_pattern_alloc(size_t n, unsigned seed) {
-  uint8_t *buf = malloc(n ? n : 1);
-  ck_assert_msg(buf != NULL, "fixture: malloc(%zu)", n);
+  uint8_t *buf = cf_big_alloc(n);
   cf_pattern(buf, n, seed);
   return buf;
 }
@@ -417,10 +420,9 @@ apmsock_result_t cf_begin_pending(cf_pair_t *p, const uint8_t *buf, int32_t size
 void cf_end_draining(cf_pair_t *p, apmsock_result_t r, const uint8_t *buf, size_t size,
                      const char *what) {
   char msg[256];
-  uint8_t *got = malloc(size ? size : 1);
-  ck_assert_msg(got != NULL, "fixture: malloc(%zu)", size);
+  uint8_t *got = cf_big_alloc(size);
   cf_drain_t d;
-  cf_drain_start(&d, p->peer_fd, got, size, 1);
+  cf_drain_start(&d, p->peer_fd, got, size, CF_DRAIN_NOW | CF_DRAIN_WIDE);
   apmsock_error_t e = {0};
   int32_t n = -1;
   snprintf(msg, sizeof(msg), "%s: End once the peer reads", what);
@@ -430,7 +432,7 @@ void cf_end_draining(cf_pair_t *p, apmsock_result_t r, const uint8_t *buf, size_
   size_t total = cf_drain_join(&d);
   ck_assert_msg(total == size, "%s: the peer got %zu of %zu bytes", what, total, size);
   ck_assert_msg(memcmp(buf, got, size) == 0, "%s: the peer got other bytes than sent", what);
-  free(got);
+  cf_big_free(got);
 }
 
 /* ---- outcomes ------------------------------------------------------------ */
@@ -553,13 +555,118 @@ int cf_cb_calls(cf_cb_t *cb) {
 
 /* ---- misc -------------------------------------------------------------- */
 
+/* splitmix64's finaliser: every input bit flips about half the output bits. */
+static inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
 void cf_pattern(uint8_t *buf, size_t n, unsigned seed) {
-  /* Position-dependent bytes: a lost, repeated or reordered chunk shows. */
-  uint32_t x = 2166136261u ^ seed;
-  for (size_t i = 0; i < n; i++) {
-    x = x * 16777619u + (uint32_t)(i >> 9);
-    buf[i] = (uint8_t)(x >> 24);
+  /* Position-dependent bytes: a lost, repeated or reordered chunk shows.
+   * Each 8-byte word is a mix of (seed, word index), independent of the
+   * others, so a 4 MiB buffer fills in a fraction of a millisecond (the
+   * byte-at-a-time multiply chain this replaces took ~4 M dependent steps);
+   * words differ from each other and from other seeds' words, so a shift by
+   * any number of bytes shows too. */
+  const uint64_t key = mix64((uint64_t)seed + 0x9e3779b97f4a7c15u);
+  size_t words = n / 8;
+  for (size_t w = 0; w < words; w++) {
+    uint64_t x = mix64(key + (uint64_t)w * 0x9e3779b97f4a7c15u);
+    memcpy(buf + w * 8, &x, 8);
   }
+  if (n % 8) {
+    uint64_t x = mix64(key + (uint64_t)words * 0x9e3779b97f4a7c15u);
+    memcpy(buf + words * 8, &x, n % 8);
+  }
+}
+
+/* ---- big buffers --------------------------------------------------------- */
+
+/* Why huge pages: on the VMs the suite runs on, a 4 KiB page fault costs
+ * ~12 us, so filling or receiving into a fresh 4 MiB buffer spent ~12 ms in
+ * page faults alone, and the CF_BIG tests (forked one per test, every buffer
+ * fresh) made most of the suite's CPU time that way.  A 2 MiB-aligned region
+ * with MADV_HUGEPAGE takes one fault per 2 MiB (~0.3 ms for 4 MiB) where
+ * transparent huge pages are "always" or "madvise"; where they are "never",
+ * or madvise fails, the region keeps plain pages and only costs the time.
+ *
+ * Layout of a mapping (all of it reserved PROT_NONE, then the buffer's
+ * 2 MiB-aligned span made read-write):
+ *   [guard >= 1 page][span: n rounded up to 2 MiB, buffer at its end][guard]
+ * The buffer ends at an inaccessible page, so an implementation reading past
+ * its end faults in every build (on the heap only ASan's redzones caught
+ * it); the span begins after one, so reading before the start faults too
+ * when n is a multiple of 2 MiB (CF_BIG is).
+ *
+ * Invariant: every live mapping is in `bigs` with what munmap needs; a
+ * pointer not found there came from malloc.  The table is shared by all
+ * threads of a test (mutex); when it is full the allocation falls back to
+ * malloc, which cf_big_free handles the same way. */
+#define CF_HUGE ((size_t)2 << 20)
+#define CF_BIG_SLOTS 64
+
+static struct {
+  uint8_t *p;  /* what cf_big_alloc returned; NULL: slot free */
+  void *base;  /* the whole reservation, for munmap */
+  size_t len;
+} bigs[CF_BIG_SLOTS];
+static pthread_mutex_t bigs_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint8_t *big_map(size_t n) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t span = (n + CF_HUGE - 1) / CF_HUGE * CF_HUGE;
+  size_t len = span + CF_HUGE + page; /* alignment slack with the guards */
+  uint8_t *base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) return NULL;
+  uint8_t *a = (uint8_t *)(((uintptr_t)base + page + CF_HUGE - 1) & ~(uintptr_t)(CF_HUGE - 1));
+  if (mprotect(a, span, PROT_READ | PROT_WRITE) != 0) {
+    munmap(base, len);
+    return NULL;
+  }
+  (void)madvise(a, span, MADV_HUGEPAGE); /* advice only: plain pages otherwise */
+  uint8_t *p = a + span - n;
+  pthread_mutex_lock(&bigs_mu);
+  int slot = -1;
+  for (int i = 0; i < CF_BIG_SLOTS && slot < 0; i++)
+    if (bigs[i].p == NULL) slot = i;
+  if (slot >= 0) {
+    bigs[slot].p = p;
+    bigs[slot].base = base;
+    bigs[slot].len = len;
+  }
+  pthread_mutex_unlock(&bigs_mu);
+  if (slot < 0) { /* CK_FORK=no after many failed tests: heap instead */
+    munmap(base, len);
+    return NULL;
+  }
+  return p;
+}
+
+uint8_t *cf_big_alloc(size_t n) {
+  uint8_t *p = n >= CF_HUGE ? big_map(n) : NULL;
+  if (p == NULL) p = malloc(n ? n : 1);
+  ck_assert_msg(p != NULL, "fixture: cannot allocate %zu bytes", n);
+  return p;
+}
+
+void cf_big_free(uint8_t *p) {
+  if (p == NULL) return;
+  void *base = NULL;
+  size_t len = 0;
+  pthread_mutex_lock(&bigs_mu);
+  for (int i = 0; i < CF_BIG_SLOTS; i++)
+    if (bigs[i].p == p) {
+      base = bigs[i].base;
+      len = bigs[i].len;
+      bigs[i].p = NULL;
+      break;
+    }
+  pthread_mutex_unlock(&bigs_mu);
+  if (base != NULL)
+    munmap(base, len);
+  else
+    free(p);
 }
 
 uint8_t *cf_guarded(size_t n) {

@@ -58,16 +58,24 @@ void cf_tcp_read_exact(int fd, void *buf, size_t n, const char *what);
 int cf_free_udp_port(int family, struct sockaddr_storage *addr);
 
 /* A thread that reads `want` bytes from a stream fd into buf, failing
- * (got < want) after CF_WAIT_MS without progress. */
+ * (got < want) after CF_WAIT_MS without progress.  Flags: CF_DRAIN_NOW
+ * starts reading at once, else on cf_drain_go.  CF_DRAIN_WIDE first widens
+ * fd's receive buffer: for a CF_PAIR_SMALL peer whose tiny window only had
+ * to keep a send pending until the drain starts.  Every byte still passes
+ * the implementation's tiny send buffer, in order, but in fewer loopback
+ * segments (4 MiB through a 4 KiB window cost ~25 ms of CPU a test).  Not
+ * for a test whose clause is the transfer through tiny buffers itself. */
+enum { CF_DRAIN_NOW = 1, CF_DRAIN_WIDE = 2 };
 typedef struct cf_drain {
   int fd;
   uint8_t *buf;
   size_t want;
   size_t got;
   pthread_t th;
+  int wide;      /* CF_DRAIN_WIDE given */
   atomic_int go; /* 0: wait for cf_drain_go (or start at once if created so) */
 } cf_drain_t;
-void cf_drain_start(cf_drain_t *d, int fd, uint8_t *buf, size_t want, int start_now);
+void cf_drain_start(cf_drain_t *d, int fd, uint8_t *buf, size_t want, int flags);
 void cf_drain_go(cf_drain_t *d);
 size_t cf_drain_join(cf_drain_t *d);
 
@@ -122,8 +130,8 @@ size_t cf_max_datagram(int family);
 void cf_release(apmsock_result_t r);
 
 /* ---- pending stream sends (CF_PAIR_SMALL, the peer not reading) ---------- */
-/* malloc(n) filled with cf_pattern(seed); fails the test when out of
- * memory.  The caller frees it. */
+/* cf_big_alloc(n) filled with cf_pattern(seed); fails the test when out of
+ * memory.  The caller frees it with cf_big_free. */
 uint8_t *cf_pattern_alloc(size_t n, unsigned seed);
 /* Begins a send of buf[0..size) with cb/state that must stay pending:
  * asserts Begin succeeds and WaitOne(0) is not signalled, the failure naming
@@ -166,7 +174,18 @@ void cf_callback(apmsock_result_t r);
 int cf_cb_wait(cf_cb_t *cb, int calls, int timeout_ms); /* 1 when reached */
 int cf_cb_calls(cf_cb_t *cb);
 
+/* ---- big buffers -------------------------------------------------------- */
+/* n bytes for a test's send or receive buffer, meant for the big ones
+ * (CF_BIG): from 2 MiB up a huge-page-backed mapping between inaccessible
+ * pages (a read past either end faults), below that malloc.  Contents
+ * undefined.  Any thread may call; fails the test when out of memory.  The
+ * caller owns it and gives it back with cf_big_free (never free). */
+uint8_t *cf_big_alloc(size_t n);
+/* Frees what cf_big_alloc or cf_pattern_alloc returned; NULL is a no-op. */
+void cf_big_free(uint8_t *p);
+
 /* ---- misc -------------------------------------------------------------- */
+/* n bytes that depend on the seed and on each position (deterministic). */
 void cf_pattern(uint8_t *buf, size_t n, unsigned seed);
 /* A buffer of n bytes that ends exactly at an inaccessible page: a read past
  * its end faults. */

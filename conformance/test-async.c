@@ -377,11 +377,10 @@ static void *waker_main(void *arg) {
 void cf_async_end_blocks(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_pattern_alloc(CF_BIG, 42), *got = malloc(CF_BIG);
-  ck_assert(got != NULL);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 42), *got = cf_big_alloc(CF_BIG);
   apmsock_result_t r = cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "ASYNC-05: the big send");
   cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 0);
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, CF_DRAIN_WIDE);
   waker_t w = {.tid = (pid_t)syscall(SYS_gettid), .drain = &d};
   atomic_init(&w.armed, 0);
   pthread_t th;
@@ -400,16 +399,15 @@ void cf_async_end_blocks(const cf_variant_t *v) {
   cf_release(r);
   ck_assert_msg(cf_drain_join(&d) == CF_BIG && memcmp(buf, got, CF_BIG) == 0,
                 "ASYNC-05: the peer did not get every byte in order");
-  free(buf);
-  free(got);
+  cf_big_free(buf);
+  cf_big_free(got);
   cf_pair_close(&p);
 }
 
 void cf_async_wait_handle(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_pattern_alloc(CF_BIG, 43), *got = malloc(CF_BIG);
-  ck_assert(got != NULL);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 43), *got = cf_big_alloc(CF_BIG);
   cf_cb_t cb;
   cf_cb_init(&cb);
   apmsock_result_t r = cf_begin_pending(&p, buf, CF_BIG, cf_callback, &cb, "ASYNC-06: the big send");
@@ -425,7 +423,7 @@ void cf_async_wait_handle(const cf_variant_t *v) {
   cf_expect_kind(apmsock_result_wait(r, -2, &sig, &e), &e, APMSOCK_ARGUMENT_OUT_OF_RANGE,
                  "millisecondsTimeout", "ASYNC-06: WaitOne(-2)");
   cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, CF_DRAIN_NOW | CF_DRAIN_WIDE);
   cf_expect_ok(apmsock_result_wait(r, -1, &sig, &e), &e, "WaitOne(-1)");
   ck_assert_msg(sig, "ASYNC-06: WaitOne(-1) returned without the operation completing");
   ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "ASYNC-06: no callback");
@@ -434,8 +432,8 @@ void cf_async_wait_handle(const cf_variant_t *v) {
   ck_assert_msg(n == (int32_t)CF_BIG, "ASYNC-06: End returned %d", n);
   cf_release(r);
   ck_assert_msg(cf_drain_join(&d) == CF_BIG, "ASYNC-06: bytes lost");
-  free(buf);
-  free(got);
+  cf_big_free(buf);
+  cf_big_free(got);
   cf_pair_close(&p);
 }
 
@@ -456,18 +454,17 @@ void cf_async_completed_synchronously_info(const cf_variant_t *v) {
   cf_expect_peer_gets(&p, small, SMALL, "ASYNC-07 small");
   int big_sync = -1;
   if (v->transport == CF_TCP) {
-    uint8_t *buf = cf_pattern_alloc(CF_BIG, 45), *got = malloc(CF_BIG);
-    ck_assert(got != NULL);
+    uint8_t *buf = cf_pattern_alloc(CF_BIG, 45), *got = cf_big_alloc(CF_BIG);
     r = cf_begin_pending(&p, buf, CF_BIG, NULL, NULL, "ASYNC-07: the big send");
     cf_drain_t d;
-    cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+    cf_drain_start(&d, p.peer_fd, got, CF_BIG, CF_DRAIN_NOW | CF_DRAIN_WIDE);
     cf_expect_ok(cf_end(&p, r, &n, &e), &e, "End (big)");
     cf_expect_ok(apmsock_result_status(r, &st, &e), &e, "status");
     big_sync = st.completed_synchronously;
     cf_release(r);
     cf_drain_join(&d);
-    free(buf);
-    free(got);
+    cf_big_free(buf);
+    cf_big_free(got);
   }
   cf_info(v->clause, v->test, "CompletedSynchronously: small send %d, pending send %d", small_sync,
           big_sync);
@@ -504,8 +501,7 @@ void cf_async_many_pending(const cf_variant_t *v) {
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
   size_t total = (size_t)MANY * EACH;
-  uint8_t *buf = malloc(total), *got = malloc(total);
-  ck_assert(buf && got);
+  uint8_t *buf = cf_big_alloc(total), *got = cf_big_alloc(total);
   cf_pattern(buf, total, 46);
   static many_t m;
   memset(&m, 0, sizeof(m));
@@ -521,7 +517,7 @@ void cf_async_many_pending(const cf_variant_t *v) {
   cf_expect_ok(apmsock_result_wait(m.r[MANY - 1], 0, &sig, &e), &e, "WaitOne(0)");
   ck_assert_msg(!sig, "ASYNC-08: the last operation completed before the peer read");
   cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, total, 1);
+  cf_drain_start(&d, p.peer_fd, got, total, CF_DRAIN_NOW | CF_DRAIN_WIDE);
   for (int i = 0; i < MANY; i++) {
     int32_t n = -1;
     cf_expect_ok(cf_end(&p, m.r[i], &n, &e), &e, "ASYNC-08: End");
@@ -540,7 +536,7 @@ void cf_async_many_pending(const cf_variant_t *v) {
                 "ASYNC-08: %d operations completed before an operation begun earlier",
                 atomic_load(&m.order_violations));
   for (int i = 0; i < MANY; i++) cf_release(m.r[i]);
-  free(buf);
-  free(got);
+  cf_big_free(buf);
+  cf_big_free(got);
   cf_pair_close(&p);
 }

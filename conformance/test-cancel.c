@@ -69,7 +69,7 @@ void cf_cancel_thread_exit(const cf_variant_t *v) {
   cf_pair_close(&p);
   apmsock_cleanup();
   ck_assert_msg(cf_cb_calls(&cb) == 1, "CANCEL-01: the callback ran %d times", cf_cb_calls(&cb));
-  free(buf);
+  cf_big_free(buf);
 }
 
 typedef struct restart {
@@ -157,7 +157,7 @@ void cf_cancel_thread_exit_after_restart(const cf_variant_t *v) {
   cf_pair_close(&p);
   apmsock_cleanup();
   ck_assert_msg(cf_cb_calls(&cb) == 1, "CANCEL-01: the callback ran %d times", cf_cb_calls(&cb));
-  free(rs.big);
+  cf_big_free(rs.big);
 }
 
 void cf_cancel_completed_before_exit(const cf_variant_t *v) {
@@ -202,7 +202,7 @@ void cf_cancel_other_threads(const cf_variant_t *v) {
   cf_end_draining(&p, ra, a, CF_BIG, "CANCEL-03: A (another thread's exit)");
   cf_expect_sentinel(&p, "CANCEL-03: nothing of B was sent");
   cf_pair_close(&p);
-  free(a);
+  cf_big_free(a);
 }
 
 void cf_cancel_close_pending(const cf_variant_t *v) {
@@ -252,7 +252,7 @@ void cf_cancel_close_pending(const cf_variant_t *v) {
   ck_assert_msg(cf_cb_calls(&cbc) == 1 && cf_cb_calls(&cb1) == 1 && cf_cb_calls(&cb2) == 1,
                 "CANCEL-04: callbacks ran %d/%d/%d times, expected once each", cf_cb_calls(&cbc),
                 cf_cb_calls(&cb1), cf_cb_calls(&cb2));
-  free(big);
+  cf_big_free(big);
 }
 
 /* A callback that takes its time (a bounded hold, not a wait for an event):
@@ -315,7 +315,7 @@ void cf_cancel_cleanup_pending(const cf_variant_t *v) {
   close(busy.peer_fd);
   if (idle.listen_fd >= 0) close(idle.listen_fd);
   if (busy.listen_fd >= 0) close(busy.listen_fd);
-  free(big);
+  cf_big_free(big);
 }
 
 void cf_cancel_close_reuses_records(const cf_variant_t *v) {

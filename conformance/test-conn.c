@@ -429,16 +429,15 @@ void cf_conn_large_stream(const cf_variant_t *v) {
    * arrives in order. */
   cf_pair_t p;
   cf_pair_open(v, &p, CF_PAIR_SMALL);
-  uint8_t *buf = cf_pattern_alloc(CF_BIG, 11), *got = malloc(CF_BIG);
-  ck_assert(got != NULL);
+  uint8_t *buf = cf_pattern_alloc(CF_BIG, 11), *got = cf_big_alloc(CF_BIG);
   cf_drain_t d;
-  cf_drain_start(&d, p.peer_fd, got, CF_BIG, 1);
+  cf_drain_start(&d, p.peer_fd, got, CF_BIG, CF_DRAIN_NOW);
   cf_send_ok(&p, buf, CF_BIG, "CONN-11: a send far above the buffers");
   size_t total = cf_drain_join(&d);
   ck_assert_msg(total == CF_BIG, "CONN-11: the peer got %zu of %u bytes", total, CF_BIG);
   ck_assert_msg(memcmp(buf, got, CF_BIG) == 0, "CONN-11: the peer got the bytes out of order");
-  free(buf);
-  free(got);
+  cf_big_free(buf);
+  cf_big_free(got);
   cf_pair_close(&p);
 }
 
@@ -453,7 +452,7 @@ void cf_conn_blocking_pending(const cf_variant_t *v) {
   cf_expect_ok(apmsock_result_wait(r, 50, &sig, &e), &e, "WaitOne(50)");
   ck_assert_msg(!sig, "CONN-12: the send completed while the peer read nothing");
   cf_end_draining(&p, r, buf, CF_BIG, "CONN-12: the blocking send");
-  free(buf);
+  cf_big_free(buf);
   cf_pair_close(&p);
 }
 
@@ -483,7 +482,7 @@ void cf_conn_nonblocking_would_block(const cf_variant_t *v) {
   cf_end_draining(&p, r, buf, CF_BIG, "CONN-12: the first send");
   cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 1, &e), &e, "Blocking = true");
   cf_expect_sentinel(&p, "CONN-12: nothing of the WouldBlock send went out");
-  free(buf);
+  cf_big_free(buf);
   cf_pair_close(&p);
 }
 
@@ -529,14 +528,13 @@ void cf_conn_nonblocking_fill(const cf_variant_t *v) {
   cf_expect_socket_error(k, &e, APMSOCK_SE_WOULD_BLOCK,
                          v->method == CF_SEND ? "CONN-12: non-blocking BeginSend, buffers full"
                                               : "CONN-12: non-blocking EndSendTo, buffers full");
-  uint8_t *got = malloc(sent ? sent : 1);
-  ck_assert(got != NULL);
+  uint8_t *got = cf_big_alloc(sent);
   cf_tcp_read_exact(p.peer_fd, got, sent, "CONN-12: the bytes the Ends reported");
   ck_assert_msg(memcmp(got, buf, sent) == 0, "CONN-12: the peer got other bytes than reported sent");
   cf_expect_ok(apmsock_set_option(p.s, APMSOCK_OPT_BLOCKING, 1, &e), &e, "Blocking = true");
   cf_expect_sentinel(&p, "CONN-12: the WouldBlock send sent nothing");
-  free(got);
-  free(buf);
+  cf_big_free(got);
+  cf_big_free(buf);
   cf_pair_close(&p);
 }
 

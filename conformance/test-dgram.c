@@ -90,7 +90,7 @@ void cf_size_oversize(const cf_variant_t *v) {
   }
   cf_expect_sentinel(&p, v->clause);
   cf_pair_close(&p);
-  free(buf);
+  cf_big_free(buf);
 }
 
 void cf_size_largest(const cf_variant_t *v) {
@@ -101,7 +101,7 @@ void cf_size_largest(const cf_variant_t *v) {
   cf_send_ok(&p, buf, (int32_t)n, "SIZE-03: the largest legal datagram");
   cf_expect_peer_gets(&p, buf, n, "SIZE-03: received whole");
   cf_pair_close(&p);
-  free(buf);
+  cf_big_free(buf);
 }
 
 void cf_size_zero(const cf_variant_t *v) {
@@ -135,5 +135,5 @@ void cf_size_oversize_v4_mapped(const cf_variant_t *v) {
   cf_expect_sentinel_to(s, &ra, rfd, "SIZE-01: after the oversize datagram");
   close(rfd);
   apmsock_close(s, NULL);
-  free(buf);
+  cf_big_free(buf);
 }

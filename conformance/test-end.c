@@ -27,7 +27,7 @@ static apmsock_result_t oversize_ended(const cf_variant_t *v, cf_pair_t *p, size
   cf_expect_ok(cf_begin(p, buf, (int32_t)len, 0, (int32_t)len, 0, NULL, NULL, &r, &e), &e,
                "BeginSendTo (oversize)");
   cf_expect_socket_error(cf_end(p, r, &n, &e), &e, APMSOCK_SE_MESSAGE_SIZE, what);
-  free(buf); /* the operation is over */
+  cf_big_free(buf); /* the operation is over */
   return r;
 }
 
@@ -113,7 +113,7 @@ void cf_end_failed_stream(const cf_variant_t *v) {
   ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "END-04: the failed operation ran no callback");
   cf_release(r);
   cf_pair_close(&p);
-  free(buf);
+  cf_big_free(buf);
 }
 
 void cf_end_closed(const cf_variant_t *v) {
@@ -135,7 +135,7 @@ void cf_end_closed(const cf_variant_t *v) {
   ck_assert_msg(cf_cb_wait(&cb, 1, CF_WAIT_MS), "END-05: the aborted operation ran no callback");
   cf_release(r);
   cf_pair_close(&p);
-  free(buf);
+  cf_big_free(buf);
 }
 
 void cf_end_null_everywhere(const cf_variant_t *v) {

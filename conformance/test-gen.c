@@ -91,7 +91,7 @@ static void trace_failed_send(const cf_variant_t *v, cf_pair_t *p) {
                 f->socket_error, apmsock_socket_error_name(f->socket_error), se,
                 apmsock_socket_error_name(se));
   if (!udp) apmsock_close(s, NULL);
-  free(big);
+  cf_big_free(big);
 }
 
 void cf_trace_sink(const cf_variant_t *v) {
@@ -249,7 +249,7 @@ void cf_ctx_cached(const cf_variant_t *v) {
   static uint8_t sinkbuf[(WARM + MEASURED + 8) * CTX_SIZE];
   cf_drain_t d;
   size_t total = (size_t)(WARM + MEASURED + 3) * CTX_SIZE;
-  if (v->transport == CF_TCP) cf_drain_start(&d, p.peer_fd, sinkbuf, total, 1);
+  if (v->transport == CF_TCP) cf_drain_start(&d, p.peer_fd, sinkbuf, total, CF_DRAIN_NOW);
   uint8_t buf[CTX_SIZE];
   cf_pattern(buf, CTX_SIZE, 71);
   apmsock_stats_t s0, s1, s2, s3;
