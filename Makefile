@@ -108,7 +108,7 @@ help:
 	@echo "  BASELINE=PATH        the baseline to gate on, anywhere (default fixtures/baselines/IMPL.yaml)"
 	@echo "  COMPARE=PATH         an older results.json: also write reports/compare.html"
 	@echo "  REPORTS=DIR          where reports go (default reports)"
-	@echo "  HARNESS_WORKERS=N    the harness's pytest-xdist workers (default 2 beside the C suite, else 4)"
+	@echo "  HARNESS_WORKERS=N    the harness's pytest-xdist workers (default 4)"
 	@echo "  VARIANT=NAME         the build: release (default), asan, tsan, cov; PYTHON=/usr/bin/python3"
 	@echo "  (harness/conform --help: shards, --repeat, --last-failed, --write-baseline, --update-baseline)"
 	@echo "exit codes of make conformance and harness/conform (make itself says Error 1 or 2; the code"
