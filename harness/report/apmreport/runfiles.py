@@ -7,10 +7,6 @@ import json
 import os
 
 
-try:
-    import fastjsonschema
-except ImportError:  # jsonschema alone gives the same verdicts, about 13x slower
-    fastjsonschema = None
 
 from apmsock_harness.files import write_file
 
@@ -52,12 +48,25 @@ def _fast_validator(ref):
         # a copy (the compiler annotates what it is given), without "$id"
         # too: every "$ref" is local, and with the id it fetched the URL
         root = {k: v for k, v in copy.deepcopy(schema()).items() if k not in ("$schema", "$id")}
-        _schema_cache[key] = fastjsonschema.compile(root if ref == "#" else
+        _schema_cache[key] = _fastjsonschema().compile(root if ref == "#" else
                                                     {"$defs": root["$defs"], "$ref": ref})
     return _schema_cache[key]
 
 
+def _fastjsonschema():
+    """The module, or None (jsonschema alone gives the same verdicts, about
+    13x slower).  Imported on first use: `combine` never validates."""
+    if "fastjsonschema" not in _schema_cache:
+        try:
+            import fastjsonschema
+        except ImportError:
+            fastjsonschema = None
+        _schema_cache["fastjsonschema"] = fastjsonschema
+    return _schema_cache["fastjsonschema"]
+
+
 def _errors(doc, ref):
+    fastjsonschema = _fastjsonschema()
     if fastjsonschema is not None:
         try:
             _fast_validator(ref)(doc)
