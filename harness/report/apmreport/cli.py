@@ -111,7 +111,7 @@ def build_reports(reports, catalogue_path=None, baselines_dir=None, compare_path
     rev = suite_version()
     doc = runfiles.merge(runs, cat, contract_version=contract_version(header), generated=generated,
                          suite_version=None if any(r.get("suite_version") for r in runs) else rev,
-                         suite_revision=rev)
+                         suite_revision=rev, owned=True)
     baselines = {}  # read before anything is written: a broken baseline leaves no half report
     for r in doc["runs"]:
         impl = r["implementation"]["id"]
