@@ -345,6 +345,10 @@ def pytest_runtest_makereport(item, call):
         if report.failed:
             # a broken cleanup breaks no verdict, but is told
             report.apmsock_teardown = str(call.excinfo.value) if call.excinfo else "teardown failed"
+        # The verdict and its evidence are made: the case and what its peers
+        # received (megabytes for the stream cases) can go, rather than stay
+        # until the session ends (a run's workers grew to ~270 MiB each).
+        item.__dict__.pop("_apmsock_case", None)
         return
     if report.when == "setup" and report.passed:
         return
