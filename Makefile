@@ -45,7 +45,9 @@ all:
 
 # make test's longest parts first (the proofs against faulty builds, the
 # harness's self-tests): two at a time, a long part started last would run
-# alone at the end.  The build.mk files add the rest.
+# alone at the end.  The build.mk files add the rest.  The C faulty proof
+# runs beside the others: check-faulty.py reruns a test that ran out of its
+# shortened time under load alone, at its whole timeout.
 test: $(if $(filter release,$(VARIANT)),check-harness-faulty) check-harness-self \
       $(if $(filter release,$(VARIANT)),check-c-faulty)
 
@@ -69,9 +71,6 @@ ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(TEST_JOBS) --output-sync=target
 endif
 endif
-# The C faulty proof used to run first and alone (END-04/END-05 ran out of
-# Check's time beside the CPU-heavy parts); fixtures/faulty/check-faulty.py
-# now reruns such a test alone at its whole timeout, so it runs with the rest.
 test:
 
 deps:

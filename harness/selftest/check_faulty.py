@@ -19,12 +19,10 @@ CONFORM = os.path.join(os.path.dirname(HERE), "conform")
 
 def check(fault, adapter, expect, out_dir):
     results = os.path.join(out_dir, "faulty-%s.json" % fault)
-    # One pytest process per fault (-n 0) unless faulty_expected.yaml gives
-    # the fault workers, the faults side by side: a faulty run mostly waits
-    # on bounded timeouts, and xdist's workers each import and collect the
-    # suite again (CPU that make test pays).
-    workers = str(expect.get("workers", 0))
-    cmd = [sys.executable, CONFORM, "--impl", "reference", "--adapter", adapter, "-q", "-n", workers,
+    # One pytest process per fault (-n 0), the faults side by side: a
+    # faulty run mostly waits on bounded timeouts, and xdist's workers would
+    # each import and collect the suite again (CPU that make test pays).
+    cmd = [sys.executable, CONFORM, "--impl", "reference", "--adapter", adapter, "-q", "-n", "0",
            "--request-timeout", "2", "--results", results, "--no-junit"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     problems = []

@@ -6,8 +6,6 @@ import glob
 import json
 import os
 
-
-
 from apmsock_harness.files import write_file
 
 from . import SCHEMA_VERSION, ReportError
