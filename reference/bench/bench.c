@@ -489,10 +489,11 @@ int main(int argc, char **argv) {
     case_t *c = &cases[i];
     if (!c->measured)
       continue;
-    printf("%-56s %10.0f %10.0f %10s %s\n", c->label, c->raw_rate, c->ref_rate,
-           c->peer ? "" : "-", c->tcp ? "MiB/s" : "ops/s");
+    char peer[16] = "-";
     if (c->peer)
-      printf("%-56s %10s %10s %10.0f\n", "", "", "", c->peer_rate);
+      snprintf(peer, sizeof peer, "%.0f", c->peer_rate);
+    printf("%-56s %10.0f %10.0f %10s %s\n", c->label, c->raw_rate, c->ref_rate, peer,
+           c->tcp ? "MiB/s" : "ops/s");
   }
   printf("\n%-40s %-56s %9s %8s\n", "key", "what", "value", "target");
   int misses = 0;
